@@ -1,0 +1,27 @@
+# EvoAugFlow: evolution-inspired data augmentation for genomic deep neural networks.
+#
+#   snakemake --cores 2                                  built-in synthetic benchmark
+#   snakemake --cores 8 --configfile config/paper.yaml   the paper's study on real data
+#   snakemake --profile profiles/slurm                   the same on a SLURM cluster
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/datasets.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,601 @@
+"""Fetch public data with checksums, resume and retries; unpack and index genomes; read manifests.
+
+Everything here uses the standard library (``urllib``) plus ``tqdm`` and ``pyfaidx``, so a
+download needs no new dependency. The shipped manifests live in ``resources/`` and are
+described in ``docs/data.md``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import http.client
+import logging
+import os
+import re
+import shutil
+import ssl
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pyfaidx
+from tqdm.auto import tqdm
+
+from evoaugflow import __version__
+from evoaugflow.io import atomic_path, write_text_atomic
+
+__all__ = [
+    "ChecksumError",
+    "DownloadError",
+    "MANIFEST_COLUMNS",
+    "fetch",
+    "file_md5",
+    "gunzip",
+    "index_fasta",
+    "load_manifest",
+]
+
+LOGGER = logging.getLogger(__name__)
+USER_AGENT = f"evoaugflow/{__version__} (+urllib)"
+URL_SCHEMES = ("http", "https", "file")
+_MD5_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+_ENCODE_FILE_PATTERN = re.compile(r"^ENCFF[0-9]{3}[A-Z]{3}$")
+# Errors of the transport (DNS, refused or reset connections, timeouts, TLS, broken HTTP
+# framing). Any of them may go away on the next try; HTTP status codes are judged apart.
+_NETWORK_ERRORS = (
+    urllib.error.URLError,
+    ConnectionError,
+    TimeoutError,
+    http.client.HTTPException,
+    ssl.SSLError,
+)
+
+
+class DownloadError(RuntimeError):
+    """A file could not be fetched; the message names the URL and the destination."""
+
+
+class ChecksumError(DownloadError):
+    """The downloaded bytes do not have the expected md5; nothing was kept."""
+
+
+class _Transient(Exception):
+    """One attempt failed in a way that another attempt may fix."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class _Partial:
+    """The ``.part`` file being written, with the running md5 of its bytes."""
+
+    def __init__(self, path: Path, chunk_size: int) -> None:
+        self.path = path
+        self.hasher = hashlib.md5()
+        self.size = 0
+        self.resumed = False
+        if path.exists():
+            # A .part left by an interrupted earlier run: hash it so the download continues.
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(chunk_size), b""):
+                    self.update(block)
+
+    def update(self, block: bytes) -> None:
+        self.hasher.update(block)
+        self.size += len(block)
+
+    def reset(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self.hasher = hashlib.md5()
+        self.size = 0
+        self.resumed = False
+
+
+def file_md5(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    """Return the md5 of a file as 32 lower-case hexadecimal characters.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        File to hash.
+    chunk_size : int, optional
+        Bytes read at a time (default 1 MiB).
+    """
+    hasher = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk_size), b""):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
+def _check_md5_text(value: str, what: str) -> str:
+    value = value.strip().lower()
+    if not _MD5_PATTERN.match(value):
+        raise ValueError(
+            f"{what} is {value!r}; expected an md5 of 32 hexadecimal characters "
+            "(or nothing, when the checksum is unknown)"
+        )
+    return value
+
+
+def _read_sidecar(sidecar: Path) -> str | None:
+    if not sidecar.exists():
+        return None
+    fields = sidecar.read_text().split()
+    if not fields:
+        raise ValueError(f"{sidecar} is empty; delete it so that the md5 is computed afresh")
+    return _check_md5_text(fields[0], f"the md5 recorded in {sidecar}")
+
+
+def _retry_after_seconds(headers) -> float | None:
+    value = headers.get("Retry-After") if headers is not None else None
+    if value is None or not value.strip().isdigit():
+        # The HTTP-date form is rare for downloads; exponential back-off covers it.
+        return None
+    return float(value.strip())
+
+
+def _content_range_start(headers) -> int | None:
+    match = re.match(r"^\s*bytes\s+(\d+)-\d+/(\d+|\*)\s*$", headers.get("Content-Range") or "")
+    return int(match.group(1)) if match else None
+
+
+def _attempt(
+    url: str,
+    partial: _Partial,
+    timeout: float,
+    chunk_size: int,
+    show_progress: bool,
+    log: Callable[[str], None],
+) -> None:
+    """Make one request and append its body to ``partial``; raise ``_Transient`` to retry."""
+    headers = {"User-Agent": USER_AGENT}
+    if partial.size:
+        headers["Range"] = f"bytes={partial.size}-"
+    local = urllib.parse.urlsplit(url).scheme == "file"
+    try:
+        response = urllib.request.urlopen(
+            urllib.request.Request(url, headers=headers), timeout=timeout
+        )
+    except urllib.error.HTTPError as exc:
+        retry_after = _retry_after_seconds(exc.headers)
+        exc.close()
+        if exc.code == 416 and partial.size:
+            reason = f"HTTP 416 for the bytes after {partial.size}; starting over"
+            partial.reset()
+            raise _Transient(reason) from exc
+        if exc.code == 429 or exc.code >= 500:
+            raise _Transient(f"HTTP {exc.code} {exc.reason}", retry_after) from exc
+        raise DownloadError(
+            f"{url} answered HTTP {exc.code} {exc.reason}; not retried, since a client error "
+            "does not go away by asking again. Check the URL (and the manifest it came from)."
+        ) from exc
+    except _NETWORK_ERRORS as exc:
+        if local:
+            raise DownloadError(f"cannot read {url}: {exc}") from exc
+        raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+
+    with response:
+        if partial.size:
+            if response.status == 206 and _content_range_start(response.headers) == partial.size:
+                partial.resumed = True
+                log(f"resuming {url} at byte {partial.size}")
+            elif response.status == 206:
+                partial.reset()
+                raise _Transient("the server sent a byte range other than the one asked for")
+            else:
+                log(f"{url} ignored the Range request; starting over from byte 0")
+                partial.reset()
+        length = response.headers.get("Content-Length")
+        expected_size = partial.size + int(length) if length and length.isdigit() else None
+        with (
+            open(partial.path, "ab") as handle,
+            tqdm(
+                total=expected_size,
+                initial=partial.size,
+                unit="B",
+                unit_scale=True,
+                desc=Path(urllib.parse.urlsplit(url).path).name,
+                disable=not show_progress,
+            ) as bar,
+        ):
+            while True:
+                try:
+                    block = response.read(chunk_size)
+                except _NETWORK_ERRORS as exc:
+                    raise _Transient(f"{type(exc).__name__} while reading: {exc}") from exc
+                if not block:
+                    break
+                handle.write(block)
+                partial.update(block)
+                bar.update(len(block))
+    if expected_size is not None and partial.size != expected_size:
+        raise _Transient(f"truncated body: {partial.size} of {expected_size} bytes")
+
+
+def fetch(
+    url: str,
+    dest: str | os.PathLike,
+    md5: str | None = None,
+    *,
+    retries: int = 5,
+    backoff: float = 1.0,
+    max_backoff: float = 60.0,
+    timeout: float = 60.0,
+    chunk_size: int = 1 << 20,
+    progress: bool | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict:
+    """Download ``url`` to ``dest``, verified by md5, resumed and retried where that helps.
+
+    Bytes go to ``dest + ".part"``, which is renamed onto ``dest`` only once its md5 is the
+    expected one, so ``dest`` is either absent or complete. A ``.part`` left by an
+    interrupted earlier run (killed process) is continued with a Range request.
+
+    Retried, after ``min(max_backoff, backoff * 2**(attempt - 1))`` seconds or the
+    server's ``Retry-After`` when that is at most ``max_backoff``: connection errors (DNS,
+    refused, reset), timeouts, bodies shorter than their Content-Length, HTTP 5xx and 429.
+    A retry after a partial body asks for the rest with ``Range: bytes=<have>-``; a 206
+    answer with the matching ``Content-Range`` is appended, a 200 answer starts over.
+    Not retried: other 4xx answers and unreadable ``file://`` paths. A checksum mismatch
+    after a resumed transfer is retried once from byte 0 (the remote file may have changed
+    between the two requests); otherwise it is final.
+
+    When ``md5`` is None the checksum is taken on the first download and written to
+    ``dest + ".md5"`` (``md5sum -c`` format); later calls check ``dest`` against it.
+    If ``dest`` already holds the expected bytes, nothing is fetched.
+
+    Parameters
+    ----------
+    url : str
+        ``http://``, ``https://`` or ``file://`` URL.
+    dest : str or PathLike
+        Final path. Its folder is created if missing.
+    md5 : str, optional
+        Expected md5, 32 hexadecimal characters (default None: unknown, see above; an
+        empty string means the same).
+    retries : int, optional
+        Further attempts after the first one fails (default 5, so at most 6 requests).
+    backoff : float, optional
+        First delay between attempts in seconds, doubled each time (default 1.0).
+    max_backoff : float, optional
+        Cap on one delay in seconds, and on a ``Retry-After`` that is honoured (default 60).
+    timeout : float, optional
+        Socket timeout in seconds for connecting and for each read (default 60).
+    chunk_size : int, optional
+        Bytes read and written at a time (default 1 MiB).
+    progress : bool, optional
+        Show a tqdm bar (default None: only when stderr is a terminal).
+    log : callable, optional
+        Receives one line per event (resume, retry, restart); default the module's
+        ``logging`` logger at INFO level.
+
+    Returns
+    -------
+    dict
+        ``url``, ``path`` (str), ``md5`` (of the file), ``bytes`` (file size),
+        ``attempts`` (requests made; 0 when ``dest`` was already complete), ``resumed``
+        (True when the final file was assembled with a Range request).
+
+    Raises
+    ------
+    ValueError
+        Bad arguments (URL scheme, md5 format, negative numbers).
+    ChecksumError
+        The bytes received do not have the expected md5; neither ``dest`` nor the
+        ``.part`` file is left behind.
+    DownloadError
+        The file could not be fetched (client error, or network failure after every
+        retry); no ``.part`` file is left behind.
+    """
+    scheme = urllib.parse.urlsplit(url).scheme if isinstance(url, str) else ""
+    if scheme not in URL_SCHEMES:
+        raise ValueError(f"url is {url!r}; expected a URL starting with one of {URL_SCHEMES}")
+    md5 = _check_md5_text(md5, "md5") if md5 else None
+    if not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"retries is {retries!r}; expected an integer >= 0")
+    for name, value in (("backoff", backoff), ("max_backoff", max_backoff)):
+        if not value >= 0:
+            raise ValueError(f"{name} is {value!r}; expected a number of seconds >= 0")
+    if not timeout > 0:
+        raise ValueError(f"timeout is {timeout!r}; expected a number of seconds > 0")
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size is {chunk_size!r}; expected an integer >= 1")
+    log = log or LOGGER.info
+    show_progress = sys.stderr.isatty() if progress is None else bool(progress)
+
+    dest = Path(dest)
+    part = dest.with_name(dest.name + ".part")
+    sidecar = dest.with_name(dest.name + ".md5")
+    expected = md5 if md5 is not None else _read_sidecar(sidecar)
+    result = {"url": url, "path": str(dest)}
+
+    if dest.exists():
+        have = file_md5(dest, chunk_size)
+        if expected is None or have == expected:
+            if expected is None:
+                write_text_atomic(sidecar, f"{have}  {dest.name}\n")
+            size = dest.stat().st_size
+            return {**result, "md5": have, "bytes": size, "attempts": 0, "resumed": False}
+        log(f"{dest} has md5 {have}, not {expected}; downloading it again")
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = _Partial(part, chunk_size)
+    attempts = 0
+    restarted_after_mismatch = False
+    try:
+        while True:
+            attempts += 1
+            try:
+                _attempt(url, partial, timeout, chunk_size, show_progress, log)
+            except _Transient as exc:
+                if attempts > retries:
+                    raise DownloadError(
+                        f"could not fetch {url} to {dest} after {attempts} attempt(s); last "
+                        f"error: {exc.reason}. Check the network connection, or fetch the file "
+                        f"by other means and place it by hand at {dest} (it is then checked "
+                        "against the md5, where one is known)."
+                    ) from (exc.__cause__ or exc)
+                delay = min(max_backoff, backoff * 2 ** (attempts - 1))
+                if exc.retry_after is not None and exc.retry_after <= max_backoff:
+                    delay = exc.retry_after
+                log(f"{url}: {exc.reason}; retry {attempts}/{retries} in {delay:.2f} s")
+                time.sleep(delay)
+                continue
+            received = partial.hasher.hexdigest()
+            if expected is None or received == expected:
+                break
+            if partial.resumed and not restarted_after_mismatch:
+                log(f"{url}: md5 {received} after a resumed transfer; fetching it whole once more")
+                partial.reset()
+                restarted_after_mismatch = True
+                continue
+            origin = "the md5 argument" if md5 is not None else f"recorded in {sidecar}"
+            raise ChecksumError(
+                f"checksum mismatch for {url}: expected md5 {expected} ({origin}), received "
+                f"{received} ({partial.size} bytes); the download was deleted. If the remote "
+                "file changed on purpose, update the expected md5 (or delete the .md5 file)."
+            )
+        os.replace(part, dest)
+    except Exception:
+        # KeyboardInterrupt and SystemExit keep the .part so that the next run resumes it.
+        part.unlink(missing_ok=True)
+        raise
+    if md5 is None:
+        write_text_atomic(sidecar, f"{received}  {dest.name}\n")
+    return {
+        **result,
+        "md5": received,
+        "bytes": partial.size,
+        "attempts": attempts,
+        "resumed": partial.resumed,
+    }
+
+
+def gunzip(src: str | os.PathLike, dest: str | os.PathLike, chunk_size: int = 1 << 20) -> Path:
+    """Decompress a gzip file to ``dest`` atomically (multi-member files included).
+
+    Parameters
+    ----------
+    src : str or PathLike
+        The ``.gz`` file (plain gzip or bgzip).
+    dest : str or PathLike
+        Decompressed output; written only once decompression completed.
+    chunk_size : int, optional
+        Bytes decompressed at a time (default 1 MiB).
+
+    Returns
+    -------
+    pathlib.Path
+        ``dest``.
+    """
+    src = Path(src)
+    if not src.is_file():
+        raise ValueError(f"src {src} does not exist; download it first (see docs/data.md)")
+    try:
+        with gzip.open(src, "rb") as reader, atomic_path(dest) as tmp, open(tmp, "wb") as writer:
+            shutil.copyfileobj(reader, writer, chunk_size)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise ValueError(
+            f"src {src} is not a complete gzip file ({exc}); delete it and download it again"
+        ) from exc
+    return Path(dest)
+
+
+def _is_bgzf(path: Path) -> bool:
+    # BGZF is gzip with an extra field (FLG.FEXTRA) whose first subfield id is "BC".
+    with open(path, "rb") as handle:
+        head = handle.read(14)
+    return len(head) == 14 and head[:4] == b"\x1f\x8b\x08\x04" and head[12:14] == b"BC"
+
+
+def index_fasta(path: str | os.PathLike) -> Path:
+    """Build the samtools-style ``.fai`` index of a FASTA file with pyfaidx.
+
+    An existing index at least as new as the FASTA is kept. Plain ``.fa.gz`` files (the
+    form UCSC serves) cannot be indexed: decompress them with :func:`gunzip` first. bgzip
+    files are indexed in place (with a ``.gzi`` beside them).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        FASTA file, uncompressed or bgzip-compressed.
+
+    Returns
+    -------
+    pathlib.Path
+        The index, ``path + ".fai"``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"path {path} does not exist; download and decompress the genome first")
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+    bgzf = gzipped and _is_bgzf(path)
+    if gzipped and not bgzf:
+        raise ValueError(
+            f"path {path} is plain gzip, which pyfaidx cannot index; decompress it with "
+            f"evoaugflow.download.gunzip({str(path)!r}, {str(path.with_suffix(''))!r}) "
+            "(or recompress it with bgzip) and index that"
+        )
+    fai = path.with_name(path.name + ".fai")
+    if fai.exists() and fai.stat().st_mtime >= path.stat().st_mtime:
+        return fai
+    with contextlib.ExitStack() as stack:
+        tmp_fai = stack.enter_context(atomic_path(fai))
+        tmp_gzi = None
+        if bgzf:
+            tmp_gzi = stack.enter_context(atomic_path(path.with_name(path.name + ".gzi")))
+        for placeholder in (tmp_fai, tmp_gzi):
+            if placeholder is not None:
+                # pyfaidx would read an empty placeholder as an empty index: let it create it.
+                placeholder.unlink()
+        try:
+            pyfaidx.Faidx(
+                str(path),
+                indexname=str(tmp_fai),
+                gzi_indexname=None if tmp_gzi is None else str(tmp_gzi),
+            ).close()
+        except pyfaidx.FastaIndexingError as exc:
+            raise ValueError(f"path {path} is not a well-formed FASTA file: {exc}") from exc
+    return fai
+
+
+MANIFEST_COLUMNS = {
+    "zenodo": ("name", "url", "md5", "size", "description"),
+    "encode": ("factor", "cell_type", "assay", "accession", "build", "url", "status", "note"),
+    "genomes": ("build", "url", "md5"),
+}
+_MANIFEST_KEYS = {
+    "zenodo": ("name",),
+    "encode": ("factor", "cell_type", "assay"),
+    "genomes": ("build",),
+}
+ENCODE_ASSAYS = ("ChIP-seq", "DNase-seq")
+ENCODE_STATUSES = ("unpublished", "candidate", "verified")
+GENOME_BUILDS = ("hg19", "hg38")
+
+
+def _check_manifest_row(kind: str, row: dict, where: str) -> dict:
+    """Validate one manifest row; return it with empty fields as None and size as int."""
+
+    def fail(column: str, expectation: str) -> None:
+        raise ValueError(f"{where}: column {column!r} is {row[column]!r}; expected {expectation}")
+
+    if row["url"] and urllib.parse.urlsplit(row["url"]).scheme not in URL_SCHEMES:
+        fail("url", f"a URL starting with one of {URL_SCHEMES}")
+    if row.get("md5") and not _MD5_PATTERN.match(row["md5"]):
+        fail("md5", "32 lower-case hexadecimal characters, or empty when unknown")
+    if kind == "zenodo":
+        if not row["name"] or "/" in row["name"]:
+            fail("name", "a file name without '/'")
+        if not row["url"]:
+            fail("url", "the download URL of the file")
+        if row["size"] and not row["size"].isdigit():
+            fail("size", "a size in bytes (digits only), or empty when unknown")
+    elif kind == "genomes":
+        if row["build"] not in GENOME_BUILDS:
+            fail("build", f"one of {GENOME_BUILDS}")
+        if not row["url"]:
+            fail("url", "the download URL of the genome")
+    else:
+        if row["assay"] not in ENCODE_ASSAYS:
+            fail("assay", f"one of {ENCODE_ASSAYS}")
+        if row["assay"] == "ChIP-seq" and not row["factor"]:
+            fail("factor", "the ChIP-seq target (e.g. CTCF)")
+        if not row["cell_type"]:
+            fail("cell_type", "a cell type (e.g. GM12878)")
+        if row["status"] not in ENCODE_STATUSES:
+            fail("status", f"one of {ENCODE_STATUSES}")
+        if row["build"] and row["build"] not in GENOME_BUILDS:
+            fail("build", f"one of {GENOME_BUILDS}, or empty when unknown")
+        if row["status"] == "unpublished":
+            for column in ("accession", "url"):
+                if row[column]:
+                    fail(column, "empty while status is 'unpublished' (or set status 'candidate')")
+        else:
+            if not _ENCODE_FILE_PATTERN.match(row["accession"]):
+                fail("accession", "an ENCODE file accession such as ENCFF123ABC")
+            if row["accession"] not in row["url"]:
+                fail("url", f"a download URL of {row['accession']}")
+            if not row["build"]:
+                fail("build", f"one of {GENOME_BUILDS} once an accession is chosen")
+    checked = {column: (value or None) for column, value in row.items()}
+    if kind == "zenodo" and checked["size"] is not None:
+        checked["size"] = int(checked["size"])
+    return checked
+
+
+def load_manifest(path: str | os.PathLike, kind: str | None = None) -> list[dict]:
+    """Read and validate one of the tab-separated manifests in ``resources/``.
+
+    The header names the kind (see ``MANIFEST_COLUMNS``): ``zenodo``
+    (``name, url, md5, size, description``), ``encode`` (``factor, cell_type, assay,
+    accession, build, url, status, note``) or ``genomes`` (``build, url, md5``). Blank
+    lines are skipped.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The TSV file.
+    kind : str, optional
+        Expected kind (default None: inferred from the header).
+
+    Returns
+    -------
+    list of dict
+        One dict per row, keyed by column; empty fields are None, ``size`` is an int.
+
+    Raises
+    ------
+    ValueError
+        Unknown header, wrong number of fields, a bad value or a duplicated key; the
+        message names the file, the line and the column.
+    """
+    path = Path(path)
+    if kind is not None and kind not in MANIFEST_COLUMNS:
+        raise ValueError(f"kind is {kind!r}; expected one of {tuple(MANIFEST_COLUMNS)} or None")
+    if not path.is_file():
+        raise ValueError(f"manifest {path} does not exist")
+    lines = path.read_text().splitlines()
+    header = tuple(lines[0].split("\t")) if lines else ()
+    kinds = {columns: name for name, columns in MANIFEST_COLUMNS.items()}
+    if header not in kinds or (kind is not None and kinds[header] != kind):
+        allowed = {kind: MANIFEST_COLUMNS[kind]} if kind else MANIFEST_COLUMNS
+        raise ValueError(
+            f"{path}, line 1: header {header!r} is not a manifest header; expected the "
+            f"tab-separated columns of one of {allowed}"
+        )
+    kind = kinds[header]
+    rows, seen = [], {}
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        where = f"{path}, line {number}"
+        if len(fields) != len(header):
+            raise ValueError(
+                f"{where}: {len(fields)} tab-separated fields; expected {len(header)} "
+                f"({', '.join(header)})"
+            )
+        row = _check_manifest_row(
+            kind, dict(zip(header, (f.strip() for f in fields), strict=True)), where
+        )
+        key = tuple(row[column] for column in _MANIFEST_KEYS[kind])
+        if key in seen:
+            raise ValueError(
+                f"{where}: {dict(zip(_MANIFEST_KEYS[kind], key, strict=True))} repeats line {seen[key]}; "
+                "each entry may appear once"
+            )
+        seen[key] = number
+        rows.append(row)
+    return rows

@@ -1,0 +1,240 @@
+"""First-layer filters as motifs, by activation-based alignment.
+
+For every first-layer filter, the input windows (one filter wide) at which its activation
+exceeds ``threshold`` times its largest activation over the whole data set are collected
+and averaged into a position probability matrix (REFERENCE.md section 4). The data are
+read twice: a first pass finds each filter's maximum, a second accumulates the windows.
+Both passes run batch by batch; the windows of a batch are summed with one ``einsum``, so
+nothing loops over sites or sequences.
+
+Filters that never fire above their threshold (a ReLU filter that is dead on the data
+set) get no motif: they are kept in the ``counts`` array and in the table written by
+:func:`write_filter_motifs`, and left out of the MEME file only.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from evoaugflow.io import write_text_atomic
+from evoaugflow.meme import Motif, write_meme
+from evoaugflow.train import resolve_device
+
+FILTER_ID_PREFIX = "filter"
+
+
+def filter_id(index: int) -> str:
+    """Motif id of first-layer filter ``index`` (``"filter<index>"``)."""
+    return f"{FILTER_ID_PREFIX}{index}"
+
+
+def _check_inputs(model, x, threshold, batch_size) -> None:
+    if not isinstance(getattr(model, "first_conv", None), torch.nn.Conv1d):
+        raise ValueError(
+            "model: needs a `first_conv` attribute that is a torch.nn.Conv1d "
+            "(models from evoaugflow.models.get_model have one)"
+        )
+    if not callable(getattr(model, "first_layer", None)):
+        raise ValueError("model: needs a `first_layer(x)` method returning (N, filters, L')")
+    if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[1] != 4 or x.shape[0] < 1:
+        shape = tuple(x.shape) if hasattr(x, "shape") else type(x).__name__
+        raise ValueError(f"x: shape {shape}; expected a torch.Tensor of shape (N >= 1, 4, L)")
+    if not 0.0 < float(threshold) <= 1.0:
+        raise ValueError(
+            f"threshold={threshold}: must be in (0, 1], the fraction of each filter's "
+            "maximum activation (the paper uses 0.5)"
+        )
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size={batch_size}: must be an int >= 1")
+
+
+def _padding(conv: torch.nn.Conv1d) -> tuple[int, int]:
+    """Zero padding (left, right) that ``conv`` adds to its input."""
+    if conv.stride[0] != 1 or conv.dilation[0] != 1:
+        raise ValueError(
+            f"model.first_conv: stride {conv.stride[0]}, dilation {conv.dilation[0]}; "
+            "activation-based alignment needs stride 1 and dilation 1"
+        )
+    if conv.padding_mode != "zeros":
+        raise ValueError(f"model.first_conv: padding_mode {conv.padding_mode!r}; use 'zeros'")
+    width = conv.kernel_size[0]
+    if conv.padding == "same":
+        # PyTorch puts the odd column of "same" padding on the right.
+        return (width - 1) // 2, width - 1 - (width - 1) // 2
+    if conv.padding == "valid":
+        return 0, 0
+    return conv.padding[0], conv.padding[0]
+
+
+def filter_motifs(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    threshold: float = 0.5,
+    batch_size: int = 128,
+    device: str | torch.device = "auto",
+    augmenter=None,
+) -> tuple[list[Motif], np.ndarray]:
+    """Turn every first-layer filter into a position probability matrix.
+
+    Window ``j`` of the activation covers input columns ``j - pad_left`` to
+    ``j - pad_left + w - 1``, where ``pad_left`` is the first convolution's left zero
+    padding (``(w - 1) // 2`` for ``padding="same"``). Windows that reach into the zero
+    padding are not real sequence and are dropped, even where the filter fires there.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Has ``first_conv`` (``nn.Conv1d``, stride 1, width ``w``) and
+        ``first_layer(x)`` returning the activation after convolution, batch norm and
+        ReLU, shape ``(N, filters, L')``. Run in eval mode; its mode is restored.
+    x : torch.Tensor, shape=(N, 4, L)
+        One-hot sequences (e.g. the test set).
+    threshold : float, default=0.5
+        A window counts as a site when the activation is strictly greater than
+        ``threshold`` times the filter's maximum over all of ``x``; in (0, 1].
+    batch_size : int, default=128
+        Sequences per forward pass.
+    device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
+    augmenter : evoaugflow.augment.Augmenter, optional
+        For models trained with insertion: ``augmenter.pad`` is applied to ``x`` first,
+        so the model sees inputs of its training length. Default None: ``x`` as given.
+
+    Returns
+    -------
+    motifs : list of Motif
+        One per filter with at least one site, in filter order; ``id`` and ``name`` are
+        ``"filter<index>"``, ``pfm`` shape ``(w, 4)``, ``nsites`` the number of windows.
+    counts : numpy.ndarray, shape=(filters,), dtype=int64
+        Sites per filter, 0 for filters without any (those have no motif).
+    """
+    _check_inputs(model, x, threshold, batch_size)
+    device = resolve_device(device)
+    conv = model.first_conv
+    width = conv.kernel_size[0]
+    pad_left, pad_right = _padding(conv)
+    if augmenter is not None:
+        x = augmenter.pad(x)
+    length = x.shape[2]
+    n_windows = length + pad_left + pad_right - width + 1
+    if n_windows < 1:
+        raise ValueError(f"x: length {length} is shorter than the filter width {width}")
+    # Activation j is a real window when it starts and ends inside the sequence.
+    starts = torch.arange(n_windows, device=device) - pad_left
+    inside = (starts >= 0) & (starts + width <= length)
+
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+
+            def batches():
+                for start in range(0, x.shape[0], batch_size):
+                    yield x[start : start + batch_size].to(device=device, dtype=torch.float32)
+
+            def activations(batch: torch.Tensor) -> torch.Tensor:
+                act = model.first_layer(batch)
+                if act.ndim != 3 or act.shape[2] != n_windows:
+                    raise ValueError(
+                        f"model.first_layer: output shape {tuple(act.shape)}; expected "
+                        f"(N, filters, {n_windows}) for input length {length} (conv width "
+                        f"{width}, padding {pad_left}+{pad_right}, no pooling)"
+                    )
+                return act
+
+            maximum = None
+            for batch in batches():
+                batch_max = activations(batch).amax(dim=(0, 2))
+                maximum = batch_max if maximum is None else torch.maximum(maximum, batch_max)
+            cutoff = threshold * maximum
+
+            n_filters = maximum.shape[0]
+            sums = torch.zeros(n_filters, width, 4, dtype=torch.float64, device=device)
+            counts = torch.zeros(n_filters, dtype=torch.int64, device=device)
+            for batch in batches():
+                sites = (activations(batch) > cutoff[None, :, None]) & inside
+                # (B, 4, n_windows, w): window j is padded-input columns j .. j + w - 1.
+                windows = F.pad(batch, (pad_left, pad_right)).unfold(2, width, 1)
+                sums += torch.einsum("bfj,bcjw->fwc", sites.to(batch.dtype), windows).double()
+                counts += sites.sum(dim=(0, 2))
+    finally:
+        model.train(was_training)
+
+    sums, counts = sums.cpu().numpy(), counts.cpu().numpy()
+    motifs = []
+    for index in np.flatnonzero(counts):
+        # Rows of one-hot windows sum to nsites; dividing by the row sum also copes with
+        # soft (non one-hot) inputs.
+        pfm = sums[index] / sums[index].sum(axis=1, keepdims=True)
+        motifs.append(Motif(filter_id(index), filter_id(index), pfm, nsites=int(counts[index])))
+    return motifs, counts
+
+
+def filter_table(counts: np.ndarray) -> pd.DataFrame:
+    """One row per first-layer filter, those without sites included.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray, shape=(filters,)
+        Sites per filter, as returned by :func:`filter_motifs`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``filter`` (index), ``motif_id``, ``nsites``, ``in_meme`` (False for
+        filters without sites, which the MEME file leaves out).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    if counts.ndim != 1 or np.any(counts < 0):
+        raise ValueError("counts: expected a 1-D array of site counts >= 0 (one per filter)")
+    return pd.DataFrame(
+        {
+            "filter": np.arange(len(counts)),
+            "motif_id": [filter_id(index) for index in range(len(counts))],
+            "nsites": counts,
+            "in_meme": counts > 0,
+        }
+    )
+
+
+def write_filter_motifs(
+    meme_path: str | os.PathLike,
+    table_path: str | os.PathLike,
+    motifs: list[Motif],
+    counts: np.ndarray,
+) -> None:
+    """Write the filters' motifs as MEME and the per-filter site table as TSV, atomically.
+
+    Parameters
+    ----------
+    meme_path : str or PathLike
+        MEME file with the motifs of filters that have sites (uniform background).
+    table_path : str or PathLike
+        TSV of :func:`filter_table`: every filter, with ``nsites`` 0 where it has none.
+    motifs, counts
+        As returned by :func:`filter_motifs`.
+
+    Raises
+    ------
+    ValueError
+        When no filter has a site (an empty MEME file cannot be searched), or when
+        ``motifs`` and ``counts`` disagree.
+    """
+    table = filter_table(counts)
+    expected = table.loc[table["in_meme"], "motif_id"].tolist()
+    if [motif.id for motif in motifs] != expected:
+        raise ValueError(
+            "motifs: ids do not match the filters with sites in counts; pass both "
+            "outputs of the same filter_motifs call"
+        )
+    if not motifs:
+        raise ValueError(
+            f"motifs: no filter has a site, nothing to write to {meme_path}; lower "
+            "threshold or check that the model was trained"
+        )
+    write_meme(meme_path, motifs)
+    write_text_atomic(table_path, table.to_csv(sep="\t", index=False))

@@ -1,0 +1,272 @@
+"""The three convolutional networks of the EvoAug paper, built from one configurable class.
+
+Every architecture is a stack of convolution blocks (conv, batch norm, ReLU, optional
+dropout, max pool) followed by fully connected blocks (linear, batch norm, ReLU,
+dropout) and a linear output layer. Design choices shared by all three:
+
+- Convolutions use ``"same"`` padding (stride 1), as in the EvoAug analysis scripts, so
+  each block shortens the sequence only through its max pool (floor division).
+- Layers followed by batch norm carry no bias: the batch-norm shift makes it redundant.
+  Only the output layer has a bias.
+- ``forward`` returns raw outputs (logits for classifiers, values for regressors); the
+  sigmoid is applied by :func:`evoaugflow.train.predict`.
+- The width of the first fully connected layer is computed from ``input_length``, so a
+  model for augmented training is built with ``input_length = L + insert_max``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+MODEL_NAMES = ("basset", "deepstarr", "chip")
+TASKS = ("binary", "regression")
+
+# Paper sizes (REFERENCE.md section 3). ``conv_dropout`` is the dropout inside each
+# convolution block, applied after the ReLU and before the max pool; ``dropout`` is the
+# dropout of the fully connected blocks.
+_PRESETS = {
+    "basset": {
+        "conv_channels": (300, 200, 200),
+        "conv_widths": (19, 11, 7),
+        "pool_sizes": (3, 4, 2),
+        "conv_dropout": 0.0,
+        "fc_units": (1000, 1000),
+        "dropout": 0.3,
+        "task": "binary",
+    },
+    "deepstarr": {
+        "conv_channels": (256, 60, 60, 120),
+        "conv_widths": (7, 3, 5, 3),
+        "pool_sizes": (2, 2, 2, 2),
+        "conv_dropout": 0.0,
+        "fc_units": (256, 256),
+        "dropout": 0.4,
+        "task": "regression",
+    },
+    "chip": {
+        "conv_channels": (64, 96, 128),
+        "conv_widths": (7, 5, 5),
+        "pool_sizes": (4, 4, 2),
+        "conv_dropout": 0.2,
+        "fc_units": (256,),
+        "dropout": 0.5,
+        "task": "binary",
+    },
+}
+
+
+def _int_tuple(name: str, value, model_name: str) -> tuple[int, ...]:
+    """Return ``value`` as a non-empty tuple of positive ints or raise ValueError."""
+    values = (value,) if isinstance(value, int) else tuple(value)
+    if not values or any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in values):
+        raise ValueError(
+            f"{name}={value!r} for model {model_name!r}: expected a non-empty list of "
+            "positive integers"
+        )
+    return values
+
+
+def _probability(name: str, value, model_name: str) -> float:
+    """Return ``value`` as a float in [0, 1) or raise ValueError."""
+    if not isinstance(value, int | float) or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name}={value!r} for model {model_name!r}: expected a number in [0, 1)")
+    return float(value)
+
+
+class GenomicCNN(nn.Module):
+    """Convolution blocks, fully connected blocks and a linear output layer.
+
+    Build it through :func:`get_model`; the arguments are documented there.
+
+    Attributes
+    ----------
+    config : dict
+        ``name``, ``input_length``, ``n_tasks`` and every layer setting, such that
+        ``get_model(**model.config)`` rebuilds the same architecture.
+    task : str
+        ``"binary"`` (outputs are logits) or ``"regression"`` (outputs are values).
+    first_conv : torch.nn.Conv1d
+        The first convolution (its filters are the ones interpreted as motifs).
+    conv_blocks : torch.nn.ModuleList
+        One ``nn.Sequential`` per convolution block.
+    fc_blocks : torch.nn.Sequential
+        Flatten, the fully connected blocks and the output layer.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        input_length: int,
+        n_tasks: int,
+        *,
+        conv_channels,
+        conv_widths,
+        pool_sizes,
+        conv_dropout: float,
+        fc_units,
+        dropout: float,
+        task: str,
+    ):
+        super().__init__()
+        self.config = {
+            "name": name,
+            "input_length": input_length,
+            "n_tasks": n_tasks,
+            "conv_channels": list(conv_channels),
+            "conv_widths": list(conv_widths),
+            "pool_sizes": list(pool_sizes),
+            "conv_dropout": conv_dropout,
+            "fc_units": list(fc_units),
+            "dropout": dropout,
+            "task": task,
+        }
+        self.task = task
+
+        blocks = []
+        in_channels, length = 4, input_length
+        for out_channels, width, pool in zip(conv_channels, conv_widths, pool_sizes, strict=True):
+            layers = [
+                nn.Conv1d(in_channels, out_channels, width, padding="same", bias=False),
+                nn.BatchNorm1d(out_channels),
+                nn.ReLU(),
+            ]
+            if conv_dropout > 0:
+                layers.append(nn.Dropout(conv_dropout))
+            layers.append(nn.MaxPool1d(pool))
+            blocks.append(nn.Sequential(*layers))
+            in_channels, length = out_channels, length // pool
+        self.conv_blocks = nn.ModuleList(blocks)
+        self.first_conv = blocks[0][0]
+
+        # The flattened width depends on the input length: L + insert_max with insertion.
+        flat_width = in_channels * length
+        fc_layers: list[nn.Module] = [nn.Flatten()]
+        for units in fc_units:
+            fc_layers += [
+                nn.Linear(flat_width, units, bias=False),
+                nn.BatchNorm1d(units),
+                nn.ReLU(),
+                nn.Dropout(dropout),
+            ]
+            flat_width = units
+        fc_layers.append(nn.Linear(flat_width, n_tasks))
+        self.fc_blocks = nn.Sequential(*fc_layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Raw outputs.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape=(N, 4, input_length)
+            One-hot sequences.
+
+        Returns
+        -------
+        torch.Tensor, shape=(N, n_tasks)
+            Logits (``task="binary"``) or predicted values (``task="regression"``).
+        """
+        for block in self.conv_blocks:
+            x = block(x)
+        return self.fc_blocks(x)
+
+    def first_layer(self, x: torch.Tensor) -> torch.Tensor:
+        """First-layer activations after convolution, batch norm and ReLU.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape=(N, 4, L)
+            One-hot sequences (any length; the convolution keeps it).
+
+        Returns
+        -------
+        torch.Tensor, shape=(N, conv_channels[0], L)
+            Activations before dropout and max pooling.
+        """
+        conv, batch_norm, relu = self.conv_blocks[0][:3]
+        return relu(batch_norm(conv(x)))
+
+
+def get_model(name: str, input_length: int, n_tasks: int, **kwargs) -> GenomicCNN:
+    """Build one of the paper's architectures.
+
+    Parameters
+    ----------
+    name : {"basset", "deepstarr", "chip"}
+        Architecture (REFERENCE.md section 3).
+    input_length : int
+        Length of the model input: the sequence length L, or L + insert_max when the
+        augmentation list contains insertion.
+    n_tasks : int
+        Number of outputs.
+    **kwargs
+        Layer settings; each defaults to the paper's value for ``name``:
+
+        - ``conv_channels`` : list of int, filters per convolution block
+          (basset 300, 200, 200; deepstarr 256, 60, 60, 120; chip 64, 96, 128).
+        - ``conv_widths`` : list of int, kernel widths, one per block
+          (basset 19, 11, 7; deepstarr 7, 3, 5, 3; chip 7, 5, 5).
+        - ``pool_sizes`` : list of int, max-pool sizes, one per block
+          (basset 3, 4, 2; deepstarr 2, 2, 2, 2; chip 4, 4, 2).
+        - ``conv_dropout`` : float in [0, 1), dropout inside each convolution block
+          (chip 0.2, others 0).
+        - ``fc_units`` : list of int, widths of the hidden fully connected layers
+          (basset 1000, 1000; deepstarr 256, 256; chip 256).
+        - ``dropout`` : float in [0, 1), dropout of the fully connected blocks
+          (basset 0.3, deepstarr 0.4, chip 0.5).
+        - ``task`` : {"binary", "regression"}, what the outputs mean
+          (basset and chip "binary", deepstarr "regression").
+
+    Returns
+    -------
+    GenomicCNN
+        A model whose ``config`` rebuilds it through ``get_model(**model.config)``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or keyword, a bad size, or an input too short for the pools.
+    """
+    if name not in _PRESETS:
+        raise ValueError(f"model name {name!r} is unknown: choose one of {', '.join(MODEL_NAMES)}")
+    unknown = sorted(set(kwargs) - set(_PRESETS[name]))
+    if unknown:
+        raise ValueError(
+            f"get_model({name!r}) got unknown keyword(s) {unknown}: allowed are "
+            f"{', '.join(sorted(_PRESETS[name]))}"
+        )
+    for arg, value in (("input_length", input_length), ("n_tasks", n_tasks)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{arg}={value!r} for model {name!r}: expected a positive integer")
+    settings = {**_PRESETS[name], **kwargs}
+    conv_channels = _int_tuple("conv_channels", settings["conv_channels"], name)
+    conv_widths = _int_tuple("conv_widths", settings["conv_widths"], name)
+    pool_sizes = _int_tuple("pool_sizes", settings["pool_sizes"], name)
+    fc_units = _int_tuple("fc_units", settings["fc_units"], name) if settings["fc_units"] else ()
+    if not len(conv_channels) == len(conv_widths) == len(pool_sizes):
+        raise ValueError(
+            f"model {name!r}: conv_channels, conv_widths and pool_sizes must have one entry "
+            f"per block, got {len(conv_channels)}, {len(conv_widths)} and {len(pool_sizes)}"
+        )
+    # Floor division at every pool leaves at least one position iff L >= prod(pools).
+    if input_length < math.prod(pool_sizes):
+        raise ValueError(
+            f"input_length={input_length} is too short for model {name!r}: its max pools "
+            f"{list(pool_sizes)} need at least {math.prod(pool_sizes)} positions"
+        )
+    if settings["task"] not in TASKS:
+        raise ValueError(f"task={settings['task']!r} for model {name!r}: choose one of {TASKS}")
+    return GenomicCNN(
+        name,
+        input_length,
+        n_tasks,
+        conv_channels=conv_channels,
+        conv_widths=conv_widths,
+        pool_sizes=pool_sizes,
+        conv_dropout=_probability("conv_dropout", settings["conv_dropout"], name),
+        fc_units=fc_units,
+        dropout=_probability("dropout", settings["dropout"], name),
+        task=settings["task"],
+    )

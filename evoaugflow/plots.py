@@ -1,0 +1,393 @@
+"""Summary figures of a study: metrics, filters, CAGI5, data size, training curves.
+
+Every figure is drawn on its own ``matplotlib.figure.Figure`` with the Agg canvas
+(no pyplot state), ``FIGSIZE_INCHES`` at ``DPI``, so each PNG is exactly
+``FIGURE_PIXELS`` = 800 x 450 pixels, and is written atomically. Colour encodes the
+augmentation set (the baseline is grey) and marker or line style the training stage,
+the same in every figure. Each function accepts whatever grid of runs it is given
+(one seed, missing stages, many augsets) and returns the path it wrote.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+
+from evoaugflow import summary
+from evoaugflow.io import atomic_path
+
+FIGSIZE_INCHES = (8.0, 4.5)
+DPI = 100
+#: Width and height of every PNG, in pixels.
+FIGURE_PIXELS = (800, 450)
+
+_BASELINE_COLOR = "0.4"
+# tab10 without its grey, which is kept for the baseline.
+_AUGSET_COLORS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#17becf",
+)
+_STAGE_MARKERS = {"stage1": "o", "finetune": "s"}
+_STAGE_LINESTYLES = {"stage1": "-", "finetune": "--"}
+_OTHER_MARKER, _OTHER_LINESTYLE = "D", ":"
+
+
+def _new_figure(n_panels: int = 1) -> tuple[Figure, list[Axes]]:
+    """A fixed-size figure with ``n_panels`` side-by-side axes on the Agg canvas."""
+    figure = Figure(figsize=FIGSIZE_INCHES, dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, n_panels, squeeze=False)[0]
+    return figure, list(axes)
+
+
+def _save(figure: Figure, path: str | os.PathLike) -> Path:
+    """Write ``figure`` as a PNG of ``FIGURE_PIXELS`` to ``path`` atomically."""
+    with atomic_path(path, suffix=".png") as tmp:
+        figure.savefig(tmp, format="png", dpi=DPI)
+    return Path(path)
+
+
+def _augset_colors(augsets) -> dict[str, str]:
+    """Colour per augset: grey for the baseline, tab10 for the rest in sorted order."""
+    others = sorted(set(augsets) - {summary.BASELINE_AUGSET})
+    colors = {name: _AUGSET_COLORS[i % len(_AUGSET_COLORS)] for i, name in enumerate(others)}
+    return colors | {summary.BASELINE_AUGSET: _BASELINE_COLOR}
+
+
+def _runs_of(frame: pd.DataFrame, kind: str, dataset: str | None = None) -> pd.DataFrame:
+    """Validate a tidy table of ``kind`` and keep ``dataset``'s rows (all if None)."""
+    summary.require_columns(frame, summary.TIDY_COLUMNS[kind], kind)
+    if frame.empty:
+        raise ValueError(f"{kind}: the table is empty; nothing to plot")
+    if dataset is None:
+        return frame
+    rows = frame[frame["dataset"] == dataset]
+    if rows.empty:
+        found = ", ".join(sorted(map(str, frame["dataset"].unique())))
+        raise ValueError(f"dataset={dataset!r} has no rows in {kind}; found {found}")
+    return rows
+
+
+def _model_label(row, with_dataset: bool) -> str:
+    """Tick label of one model: augset and stage, prefixed by the dataset if needed."""
+    label = f"{row.augset}\n{row.stage}"
+    return f"{row.dataset}\n{label}" if with_dataset else label
+
+
+def _draw_models(ax: Axes, runs: pd.DataFrame, value: str, colors: dict[str, str]) -> pd.DataFrame:
+    """Draw one slot per model: seed points, and the mean with an sd bar beside them.
+
+    Returns the per-model summary (one row per slot, in slot order).
+    """
+    keys = ("dataset", "augset", "stage")
+    models = summary.seed_summary(runs, value, keys)
+    with_dataset = models["dataset"].nunique() > 1
+    for slot, model in enumerate(models.itertuples(index=False)):
+        seeds = runs[
+            (runs["dataset"] == model.dataset)
+            & (runs["augset"] == model.augset)
+            & (runs["stage"] == model.stage)
+        ][value].dropna()
+        # Spread seeds evenly left of the slot centre: deterministic, no overlap.
+        offsets = np.linspace(-0.3, -0.1, len(seeds)) if len(seeds) > 1 else np.array([-0.2])
+        color = colors[model.augset]
+        marker = _STAGE_MARKERS.get(model.stage, _OTHER_MARKER)
+        ax.scatter(slot + offsets, seeds, s=16, color=color, alpha=0.55, marker=marker)
+        ax.errorbar(
+            slot + 0.1,
+            model.mean,
+            yerr=0 if np.isnan(model.sd) else model.sd,
+            fmt=marker,
+            color=color,
+            markersize=7,
+            capsize=4,
+        )
+    ax.set_xticks(range(len(models)))
+    ax.set_xticklabels(
+        [_model_label(row, with_dataset) for row in models.itertuples(index=False)], fontsize=7
+    )
+    ax.set_xlim(-0.6, len(models) - 0.4)
+    ax.grid(axis="y", alpha=0.3)
+    return models
+
+
+def _legend_outside(ax: Axes, handles: list | None = None) -> None:
+    """Legend right of the axes: many models would hide the data inside them."""
+    extra = {} if handles is None else {"handles": handles}
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, borderaxespad=0, **extra)
+
+
+def _seed_legend_handles() -> list[Line2D]:
+    """Legend entries explaining the seed points and the mean ± sd marker."""
+    return [
+        Line2D([], [], color="0.3", marker="o", linestyle="", alpha=0.55, markersize=4),
+        Line2D([], [], color="0.3", marker="o", linestyle="-", markersize=7),
+    ]
+
+
+def plot_metric_by_augset(
+    metrics: pd.DataFrame, dataset: str, metric: str | None, path: str | os.PathLike
+) -> Path:
+    """Test metric of every augmentation set and stage, seeds overlaid (paper Fig. 1b, 2a-b).
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Tidy metrics (``summary.TIDY_COLUMNS["metrics"]``); the test split's
+        task-``mean`` rows of the full-data runs are drawn.
+    dataset : str
+        Dataset to draw.
+    metric : str or None
+        Metric to draw; None picks the dataset's main metric (``auroc`` or ``pearson``).
+    path : path
+        PNG to write, ``FIGURE_PIXELS`` in size.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    rows = _runs_of(metrics, "metrics", dataset)
+    table = summary.comparison_table(rows, metric)
+    metric = table["metric"].iloc[0]
+    runs = summary.test_means(rows, sweep=False)
+    runs = runs[runs["metric"] == metric]
+    figure, (ax,) = _new_figure()
+    _draw_models(ax, runs, "value", _augset_colors(runs["augset"]))
+    handles = _seed_legend_handles()
+    labels = ["seeds", "mean ± sd"]
+    reference = table[
+        table["augset"].eq(summary.BASELINE_AUGSET) & table["stage"].eq(summary.BASELINE_STAGE)
+    ]
+    if not reference.empty:
+        handles.append(ax.axhline(reference["mean"].iloc[0], color=_BASELINE_COLOR, ls="--", lw=1))
+        labels.append("baseline mean")
+    direction = "higher" if summary.higher_is_better(metric) else "lower"
+    ax.legend(handles, labels, fontsize=8, loc="best")
+    ax.set_title(f"{dataset}: test {metric} by augmentation set and stage")
+    ax.set_xlabel("augmentation set / training stage")
+    ax.set_ylabel(f"test {metric}, mean over tasks ({direction} is better)")
+    return _save(figure, path)
+
+
+def plot_filter_summary(filters: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Filter hit rate and mean best q-value by model, two panels (paper Fig. 1c).
+
+    Parameters
+    ----------
+    filters : pandas.DataFrame
+        Tidy filter results (``summary.TIDY_COLUMNS["filters"]``), any datasets.
+    path : path
+        PNG to write, ``FIGURE_PIXELS`` in size.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    runs = _runs_of(filters, "filters")
+    colors = _augset_colors(runs["augset"])
+    figure, (left, right) = _new_figure(2)
+    _draw_models(left, runs, "hit_rate", colors)
+    left.set_title("Filters matching a JASPAR motif")
+    left.set_ylabel("hit rate (fraction of filters)")
+    _draw_models(right, runs, "mean_best_q", colors)
+    right.set_title("Mean best q-value per filter")
+    right.set_ylabel("mean best q-value (lower is better)")
+    for ax in (left, right):
+        ax.set_xlabel("augmentation set / training stage")
+    left.legend(_seed_legend_handles(), ["seeds", "mean ± sd"], fontsize=7, loc="best")
+    figure.suptitle("First-layer filters compared with JASPAR (Tomtom)")
+    return _save(figure, path)
+
+
+def plot_cagi(cagi5: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Per-element CAGI5 Pearson correlation of every model (paper Fig. 1d).
+
+    Each element is a slot with one marker per model (mean over seeds, sd bar); the
+    last slot is the mean over elements, taken per seed and then summarised.
+
+    Parameters
+    ----------
+    cagi5 : pandas.DataFrame
+        Tidy CAGI5 results (``summary.TIDY_COLUMNS["cagi5"]``), any datasets.
+    path : path
+        PNG to write, ``FIGURE_PIXELS`` in size.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    runs = _runs_of(cagi5, "cagi5")
+    keys = ["dataset", "augset", "stage", "seed"]
+    overall = runs.groupby(keys, as_index=False)["pearson"].mean()
+    overall["element"] = "mean over elements"
+    elements = sorted(runs["element"].unique())
+    table = summary.seed_summary(
+        pd.concat([runs, overall], ignore_index=True), "pearson", ["element", *keys[:3]]
+    )
+    models = summary.sort_runs(table[keys[:3]].drop_duplicates())
+    slots = {name: i for i, name in enumerate([*elements, "mean over elements"])}
+    colors = _augset_colors(models["augset"])
+    with_dataset = models["dataset"].nunique() > 1
+    width = 0.8 / len(models)
+    figure, (ax,) = _new_figure()
+    for index, model in enumerate(models.itertuples(index=False)):
+        rows = table[
+            (table["dataset"] == model.dataset)
+            & (table["augset"] == model.augset)
+            & (table["stage"] == model.stage)
+        ]
+        ax.errorbar(
+            rows["element"].map(slots) + (index + 0.5) * width - 0.4,
+            rows["mean"],
+            yerr=rows["sd"].fillna(0),
+            fmt=_STAGE_MARKERS.get(model.stage, _OTHER_MARKER),
+            color=colors[model.augset],
+            markersize=4,
+            capsize=2,
+            label=_model_label(model, with_dataset).replace("\n", " "),
+        )
+    ax.axhline(0, color="black", lw=0.6)
+    ax.axvline(len(elements) - 0.5, color="0.6", lw=0.8, ls=":")
+    ax.set_xticks(range(len(slots)))
+    ax.set_xticklabels(list(slots), rotation=60, ha="right", fontsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    _legend_outside(ax)
+    ax.set_title("CAGI5 variant effects: correlation with measured effects per element")
+    ax.set_xlabel("CAGI5 element")
+    ax.set_ylabel("Pearson r (mean ± sd over seeds)")
+    return _save(figure, path)
+
+
+def plot_datasize(
+    metrics: pd.DataFrame, dataset: str, metric: str | None, path: str | os.PathLike
+) -> Path:
+    """Test metric against training-set size, log x, one line per model (paper Fig. 2c).
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Tidy metrics with a ``train_size`` column; rows where it is set are drawn.
+    dataset : str
+        Dataset to draw.
+    metric : str or None
+        Metric to draw; None picks the dataset's main metric.
+    path : path
+        PNG to write, ``FIGURE_PIXELS`` in size. Lines are means over seeds; bands
+        span mean ± sd (none where a size has one seed).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    table = summary.datasize_table(_runs_of(metrics, "metrics", dataset), metric)
+    metric = table["metric"].iloc[0]
+    colors = _augset_colors(table["augset"])
+    figure, (ax,) = _new_figure()
+    for (augset, stage), line in table.groupby(["augset", "stage"], sort=False):
+        color = colors[augset]
+        ax.plot(
+            line["train_size"],
+            line["mean"],
+            color=color,
+            linestyle=_STAGE_LINESTYLES.get(stage, _OTHER_LINESTYLE),
+            marker=_STAGE_MARKERS.get(stage, _OTHER_MARKER),
+            markersize=4,
+            label=f"{augset} {stage}",
+        )
+        ax.fill_between(
+            line["train_size"],
+            line["mean"] - line["sd"],
+            line["mean"] + line["sd"],
+            color=color,
+            alpha=0.15,
+            lw=0,
+        )
+    ax.set_xscale("log")
+    ax.grid(alpha=0.3)
+    _legend_outside(ax)
+    direction = "higher" if summary.higher_is_better(metric) else "lower"
+    ax.set_title(f"{dataset}: test {metric} against training-set size")
+    ax.set_xlabel("training sequences (log scale)")
+    ax.set_ylabel(f"test {metric}, mean ± sd over seeds ({direction} is better)")
+    return _save(figure, path)
+
+
+def plot_training_curves(history: pd.DataFrame, dataset: str, path: str | os.PathLike) -> Path:
+    """Validation loss by epoch of every run; colour = augset, line style = stage.
+
+    Fine-tuning epochs are drawn after the stage-1 epochs of the same augset and
+    seed, so each run reads as one curve through both stages.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        Tidy training histories (``summary.TIDY_COLUMNS["history"]``).
+    dataset : str
+        Dataset to draw.
+    path : path
+        PNG to write, ``FIGURE_PIXELS`` in size.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    runs = summary.sort_runs(_runs_of(history, "history", dataset))
+    stage1_epochs = (
+        runs[runs["stage"] == summary.BASELINE_STAGE].groupby(["augset", "seed"])["epoch"].max()
+    )
+    offsets = [
+        stage1_epochs.get((augset, seed), 0) if stage != summary.BASELINE_STAGE else 0
+        for augset, stage, seed in zip(runs["augset"], runs["stage"], runs["seed"], strict=True)
+    ]
+    runs = runs.assign(position=runs["epoch"] + np.asarray(offsets))
+    colors = _augset_colors(runs["augset"])
+    figure, (ax,) = _new_figure()
+    for (augset, stage, _seed), curve in runs.groupby(["augset", "stage", "seed"], sort=False):
+        ax.plot(
+            curve["position"],
+            curve["valid_loss"],
+            color=colors[augset],
+            linestyle=_STAGE_LINESTYLES.get(stage, _OTHER_LINESTYLE),
+            lw=1.2,
+            alpha=0.8,
+        )
+    augset_handles = [
+        Line2D([], [], color=colors[name], label=name) for name in dict.fromkeys(runs["augset"])
+    ]
+    stage_handles = [
+        Line2D(
+            [],
+            [],
+            color="black",
+            linestyle=_STAGE_LINESTYLES.get(name, _OTHER_LINESTYLE),
+            label=name,
+        )
+        for name in dict.fromkeys(runs["stage"])
+    ]
+    _legend_outside(ax, handles=augset_handles + stage_handles)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.set_title(f"{dataset}: validation loss per run")
+    ax.set_xlabel("epoch (fine-tuning continues after stage 1)")
+    ax.set_ylabel("validation loss")
+    return _save(figure, path)

@@ -1,0 +1,476 @@
+"""Summary tables over the per-run tidy TSVs: seed statistics, paired tests, ranks.
+
+The workflow writes one small TSV per run and analysis (see ``TIDY_COLUMNS`` for the
+formats). :func:`collect` stacks them, :func:`comparison_table` compares every
+augmentation set and stage with the baseline of the same dataset seed by seed, and
+:func:`datasize_table` summarises the training-set-size sweep. Every table comes out
+in one fixed row order, so reruns give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evoaugflow.io import atomic_path
+
+#: Required columns of each tidy per-run table, by kind.
+TIDY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "metrics": ("dataset", "augset", "stage", "seed", "split", "metric", "task", "value"),
+    "filters": (
+        "dataset",
+        "augset",
+        "stage",
+        "seed",
+        "n_filters",
+        "n_with_sites",
+        "hit_rate",
+        "mean_best_q",
+        "n_matched_motifs",
+        "planted_recovery",
+        "matched_motifs",
+    ),
+    "attribution": ("dataset", "augset", "stage", "seed", "n_sequences", "attribution_auroc"),
+    "cagi5": (
+        "dataset",
+        "augset",
+        "stage",
+        "seed",
+        "element",
+        "n_variants",
+        "n_ref_mismatch",
+        "pearson",
+        "spearman",
+    ),
+    "history": (
+        "dataset",
+        "augset",
+        "stage",
+        "seed",
+        "epoch",
+        "lr",
+        "train_loss",
+        "valid_loss",
+        "seconds",
+    ),
+}
+
+# Read as text whatever they look like: task "0" must not become the integer 0.
+_TEXT_COLUMNS = ("dataset", "augset", "stage", "split", "metric", "task", "element")
+
+#: Whether a larger value of each metric is better.
+METRIC_HIGHER_IS_BETTER: dict[str, bool] = {
+    "auroc": True,
+    "aupr": True,
+    "pearson": True,
+    "spearman": True,
+    "mse": False,
+}
+
+#: The reference model of every comparison: the un-augmented stage-1 run.
+BASELINE_AUGSET = "baseline"
+BASELINE_STAGE = "stage1"
+#: Known stages in the order they are run; any other stage sorts after them.
+STAGE_ORDER = ("stage1", "finetune")
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    """Raise ``ValueError`` if ``frame`` lacks any of ``columns``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Table to check.
+    columns : iterable of str
+        Column names that must be present.
+    what : str
+        Name of the table or file, used in the message.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"{what}: expected a pandas DataFrame, got {type(frame).__name__}")
+    missing = [name for name in columns if name not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{what}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, frame.columns)) or 'none'}"
+        )
+
+
+def _required_for(columns: str | Sequence[str] | None) -> tuple[tuple[str, ...], str]:
+    """Resolve ``collect``'s ``columns`` argument to (names, description)."""
+    if columns is None:
+        return (), "table"
+    if isinstance(columns, str):
+        if columns not in TIDY_COLUMNS:
+            raise ValueError(
+                f"columns={columns!r} is not a known table kind; use one of "
+                f"{', '.join(TIDY_COLUMNS)} or a list of column names"
+            )
+        return TIDY_COLUMNS[columns], f"{columns} table"
+    return tuple(columns), "table"
+
+
+def collect(
+    paths: str | os.PathLike | Iterable[str | os.PathLike],
+    columns: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Concatenate per-run TSV files into one table.
+
+    Parameters
+    ----------
+    paths : path or iterable of paths
+        Tab-separated files with a header line. Rows keep the order of ``paths``,
+        then of each file.
+    columns : str or sequence of str, optional
+        Columns every file must have: a kind from ``TIDY_COLUMNS`` (``"metrics"``,
+        ``"filters"``, ``"attribution"``, ``"cagi5"``, ``"history"``) or a list of
+        names. Default None: no check.
+
+    Returns
+    -------
+    pandas.DataFrame
+        All rows, with a fresh index. Columns named ``dataset``, ``augset``,
+        ``stage``, ``split``, ``metric``, ``task`` and ``element`` are read as text;
+        ``seed`` must be an integer in every row and comes out as ``int64``. A column
+        found in only some files is NaN in the rows of the others.
+
+    Raises
+    ------
+    ValueError
+        If ``paths`` is empty, a file is missing, empty or unreadable, lacks a
+        required column, or has a non-integer seed; the message names the file.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    paths = [os.fspath(path) for path in paths]
+    if not paths:
+        raise ValueError("paths is empty: pass at least one TSV file to collect")
+    required, kind = _required_for(columns)
+    frames = []
+    for path in paths:
+        if not os.path.isfile(path):
+            raise ValueError(f"{path}: file not found (expected a tab-separated {kind})")
+        try:
+            frame = pd.read_csv(path, sep="\t", dtype=dict.fromkeys(_TEXT_COLUMNS, str))
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path}: cannot read as a tab-separated {kind}: {error}") from error
+        require_columns(frame, required, path)
+        if "seed" in frame.columns:
+            seeds = pd.to_numeric(frame["seed"], errors="coerce")
+            if seeds.isna().any() or (seeds % 1 != 0).any():
+                raise ValueError(f"{path}: column seed must hold an integer in every row")
+            frame["seed"] = seeds.astype("int64")
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_tsv(frame: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write ``frame`` as a tab-separated file atomically, without the index.
+
+    Missing values are written as ``NaN``, which :func:`collect` reads back as
+    missing; floats keep full precision.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"frame: expected a pandas DataFrame, got {type(frame).__name__}")
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, sep="\t", index=False, na_rep="NaN")
+
+
+def higher_is_better(metric: str) -> bool:
+    """Return True when a larger ``metric`` is better (all but ``mse``)."""
+    if metric not in METRIC_HIGHER_IS_BETTER:
+        raise ValueError(
+            f"metric={metric!r} is unknown; use one of {', '.join(METRIC_HIGHER_IS_BETTER)}"
+        )
+    return METRIC_HIGHER_IS_BETTER[metric]
+
+
+def main_metric(task_type: str) -> tuple[str, bool]:
+    """Return the headline metric of a task type and whether higher is better.
+
+    Parameters
+    ----------
+    task_type : {"binary", "regression"}
+        ``"binary"`` gives ``("auroc", True)``, ``"regression"`` ``("pearson", True)``.
+    """
+    names = {"binary": "auroc", "regression": "pearson"}
+    if task_type not in names:
+        raise ValueError(f"task_type={task_type!r} is unknown; use 'binary' or 'regression'")
+    return names[task_type], higher_is_better(names[task_type])
+
+
+def sort_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sort rows by dataset, train size, metric, augset, stage, seed, element, epoch.
+
+    The baseline augset comes first and stages follow ``STAGE_ORDER``; other
+    augsets and stages sort by name. Only the columns present are used. Returns a
+    copy with a fresh index.
+    """
+    keys = [
+        column
+        for column in (
+            "dataset",
+            "train_size",
+            "metric",
+            "augset",
+            "stage",
+            "seed",
+            "element",
+            "epoch",
+        )
+        if column in frame.columns
+    ]
+    rank = {
+        "augset": lambda s: s.ne(BASELINE_AUGSET).astype(int).astype(str) + s.astype(str),
+        "stage": lambda s: s.map(
+            lambda v: f"{STAGE_ORDER.index(v)}" if v in STAGE_ORDER else f"{len(STAGE_ORDER)}{v}"
+        ),
+    }
+    ordered = frame.sort_values(
+        keys, key=lambda s: rank[s.name](s) if s.name in rank else s, kind="stable"
+    )
+    return ordered.reset_index(drop=True)
+
+
+def seed_summary(frame: pd.DataFrame, value: str, by: Sequence[str]) -> pd.DataFrame:
+    """Mean, sample sd and count of ``value`` over seeds within groups ``by``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per run (seed) and group.
+    value : str
+        Numeric column to summarise; NaN values are left out.
+    by : sequence of str
+        Grouping columns, e.g. ``("dataset", "augset", "stage")``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``*by, n_seeds, mean, sd, mean_sd``; ``sd`` uses ddof=1 (NaN for one
+        seed) and ``mean_sd`` reads ``"0.8912 ± 0.0041"`` (sd to two significant
+        digits, the mean to the same decimal place; ``"0.8912 (n=1)"`` for one seed).
+        Sorted with :func:`sort_runs`.
+    """
+    require_columns(frame, [*by, value], "frame")
+    grouped = frame.groupby(list(by), sort=False)[value]
+    table = grouped.agg(n_seeds="count", mean="mean", sd=lambda v: v.std(ddof=1)).reset_index()
+    table["n_seeds"] = table["n_seeds"].astype("int64")
+    table["mean_sd"] = [
+        _format_mean_sd(mean, sd, n)
+        for mean, sd, n in zip(table["mean"], table["sd"], table["n_seeds"], strict=True)
+    ]
+    return sort_runs(table)
+
+
+def _format_mean_sd(mean: float, sd: float, n_seeds: int) -> str:
+    """``"0.891 ± 0.012"``: sd to two significant digits, the mean to the same place."""
+    if np.isnan(sd):
+        return f"{mean:.4g} (n={n_seeds})"
+    if sd == 0:
+        return f"{mean:.4g} ± 0"
+    decimals = max(0, 1 - int(np.floor(np.log10(sd))))
+    return f"{mean:.{decimals}f} ± {sd:.{decimals}f}"
+
+
+def test_means(metrics: pd.DataFrame, sweep: bool) -> pd.DataFrame:
+    """Rows of the test split's task ``mean``: the full-data runs, or the size sweep.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Tidy metrics (``TIDY_COLUMNS["metrics"]``).
+    sweep : bool
+        False keeps runs without a ``train_size`` (NaN, or no such column); True keeps
+        the runs with one (``train_size`` as ``int64``). Rows with a NaN value are
+        dropped either way.
+
+    Raises
+    ------
+    ValueError
+        If columns are missing, ``sweep`` is True without a ``train_size`` column, or
+        one run and metric appears in more than one row.
+    """
+    require_columns(metrics, TIDY_COLUMNS["metrics"], "metrics")
+    keep = metrics["split"].eq("test") & metrics["task"].eq("mean") & metrics["value"].notna()
+    sizes = metrics["train_size"] if "train_size" in metrics.columns else None
+    if sweep:
+        if sizes is None:
+            raise ValueError("metrics: no train_size column; the size sweep needs one")
+        keep &= sizes.notna()
+    elif sizes is not None:
+        keep &= sizes.isna()
+    rows = metrics.loc[keep].copy()
+    if sweep:
+        rows["train_size"] = rows["train_size"].astype("int64")
+    # A fixed row order makes every later sum, and so every digit, independent of
+    # the order in which the files were collected.
+    rows = sort_runs(rows)
+    keys = ["dataset", "augset", "stage", "seed", "metric"] + (["train_size"] if sweep else [])
+    duplicated = rows.duplicated(keys, keep=False)
+    if duplicated.any():
+        first = rows.loc[duplicated, keys].iloc[0].to_dict()
+        raise ValueError(
+            f"metrics: {int(duplicated.sum())} rows repeat the same run, e.g. {first}; "
+            "collect each run's TSV only once"
+        )
+    return rows
+
+
+def _resolve_metric(frame: pd.DataFrame, dataset: str, metric: str | None) -> str:
+    """The metric to compare for one dataset: ``metric`` or the main one present."""
+    present = set(frame["metric"])
+    if metric is None:
+        task_type = "binary" if "auroc" in present else "regression"
+        metric = main_metric(task_type)[0]
+    else:
+        higher_is_better(metric)
+    if metric not in present:
+        raise ValueError(
+            f"metrics: dataset {dataset!r} has no test rows for metric {metric!r}; "
+            f"found {', '.join(sorted(present))}"
+        )
+    return metric
+
+
+def _paired_difference(values: pd.Series, reference: pd.Series | None, is_reference: bool):
+    """Paired difference of ``values`` to ``reference`` (both indexed by seed)."""
+    result = {
+        "n_paired": 0,
+        "diff_mean": np.nan,
+        "diff_sd": np.nan,
+        "t_statistic": np.nan,
+        "p_value": np.nan,
+    }
+    if reference is None:
+        return result | {"note": "no baseline stage1 run for this dataset: no comparison"}
+    notes = []
+    seeds = values.index.intersection(reference.index).sort_values()
+    unmatched = values.index.difference(reference.index)
+    if len(unmatched):
+        notes.append(f"seeds without a baseline run: {', '.join(map(str, unmatched))}")
+    diff = values[seeds] - reference[seeds]
+    result |= {"n_paired": len(seeds), "diff_mean": diff.mean(), "diff_sd": diff.std(ddof=1)}
+    if is_reference:
+        notes.append("reference row")
+    elif len(seeds) < 2:
+        notes.append(f"paired t-test needs >= 2 seeds shared with the baseline, found {len(seeds)}")
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            test = stats.ttest_rel(values[seeds], reference[seeds])
+        result |= {"t_statistic": float(test.statistic), "p_value": float(test.pvalue)}
+        # Equal differences make t infinite (or huge, after rounding): say why.
+        if diff.std(ddof=1) <= 1e-12 * max(1.0, abs(diff.mean())):
+            notes.append("differences to the baseline have zero variance")
+    return result | {"note": "; ".join(notes)}
+
+
+def comparison_table(metrics: pd.DataFrame, metric: str | None = None) -> pd.DataFrame:
+    """Compare every augmentation set and stage with the baseline, per dataset.
+
+    Uses the test split's task-``mean`` rows of the full-data runs (rows whose
+    ``train_size`` is NaN, or all rows without that column). The reference of every
+    row is the baseline's stage-1 run with the same seed.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Tidy metrics (``TIDY_COLUMNS["metrics"]``), e.g. from :func:`collect`.
+    metric : str, optional
+        Metric to compare in every dataset. Default None: each dataset's main metric
+        (``auroc`` where present, otherwise ``pearson``; see :func:`main_metric`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dataset, augset and stage, sorted with :func:`sort_runs`:
+        ``dataset, metric, higher_is_better, augset, stage, n_seeds, mean, sd,
+        mean_sd`` (over seeds); ``n_paired, diff_mean, diff_sd`` (value minus the
+        baseline per shared seed); ``t_statistic, p_value`` (``scipy.stats.ttest_rel``,
+        NaN below two shared seeds and on the reference row); ``rank`` (1 = best mean
+        in the dataset, respecting the metric's direction, ties share the lower rank);
+        ``best`` (rank 1); ``note`` (why a test is missing, unmatched seeds).
+
+    Raises
+    ------
+    ValueError
+        If columns are missing, no test/mean rows remain, a run appears twice, or a
+        dataset lacks the requested metric.
+    """
+    rows = test_means(metrics, sweep=False)
+    if rows.empty:
+        raise ValueError(
+            "metrics: no rows with split 'test', task 'mean', a value and no train_size; "
+            "pass the evaluation TSVs of the full-data runs"
+        )
+    tables = []
+    for dataset, frame in rows.groupby("dataset", sort=True):
+        name = _resolve_metric(frame, dataset, metric)
+        higher = higher_is_better(name)
+        values = frame[frame["metric"] == name]
+        table = seed_summary(values, "value", ("dataset", "augset", "stage"))
+        table.insert(1, "metric", name)
+        table.insert(2, "higher_is_better", higher)
+        is_baseline = values["augset"].eq(BASELINE_AUGSET) & values["stage"].eq(BASELINE_STAGE)
+        reference = (
+            values.loc[is_baseline].set_index("seed")["value"] if is_baseline.any() else None
+        )
+        by_model = values.groupby(["augset", "stage"])
+        paired = [
+            _paired_difference(
+                by_model.get_group((augset, stage)).set_index("seed")["value"],
+                reference,
+                (augset, stage) == (BASELINE_AUGSET, BASELINE_STAGE),
+            )
+            for augset, stage in zip(table["augset"], table["stage"], strict=True)
+        ]
+        table = pd.concat([table, pd.DataFrame(paired, index=table.index)], axis=1)
+        table["rank"] = table["mean"].rank(ascending=not higher, method="min").astype("int64")
+        table["best"] = table["rank"].eq(1)
+        tables.append(table)
+    table = pd.concat(tables, ignore_index=True)
+    note = table.pop("note")
+    table["note"] = note
+    return table
+
+
+def datasize_table(metrics: pd.DataFrame, metric: str | None = None) -> pd.DataFrame:
+    """Mean and sd over seeds of the test metric for each training-set size.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        Tidy metrics with a ``train_size`` column; rows where it is set are the sweep.
+    metric : str, optional
+        Metric to summarise. Default None: each dataset's main metric.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``dataset, metric, higher_is_better, train_size, augset, stage,
+        n_seeds, mean, sd, mean_sd``, sorted by dataset, train size, augset, stage.
+
+    Raises
+    ------
+    ValueError
+        If ``train_size`` is absent or never set, or a dataset lacks the metric.
+    """
+    rows = test_means(metrics, sweep=True)
+    if rows.empty:
+        raise ValueError(
+            "metrics: no test/mean rows with a train_size; pass the size sweep's evaluations"
+        )
+    tables = []
+    for dataset, frame in rows.groupby("dataset", sort=True):
+        name = _resolve_metric(frame, dataset, metric)
+        values = frame[frame["metric"] == name]
+        table = seed_summary(values, "value", ("dataset", "train_size", "augset", "stage"))
+        table.insert(1, "metric", name)
+        table.insert(2, "higher_is_better", higher_is_better(name))
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)

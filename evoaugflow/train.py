@@ -1,0 +1,629 @@
+"""Two-stage EvoAug training with exact resume, and prediction / evaluation of saved models.
+
+Stage 1 (``stage="pretrain"``) trains on sequences augmented afresh in every batch (or
+plain sequences for the baseline, ``augmenter=None``). Stage 2 (``stage="finetune"``)
+starts from a stage-1 ``model.pt`` (``init_from``) and trains on the original
+sequences. The model input length never changes between the stages: when the stage-1
+augmenter has insertion, every sequence the model sees outside augmented training
+(finetune training, validation, test, prediction) is padded by the augmenter's
+deterministic ``pad``. A finetune run takes that augmenter from the ``augment`` entry of
+its ``init_from`` file and stores it in its own ``model.pt``, so ``load_model`` always
+returns the augmenter whose padding a model expects.
+
+Randomness: one ``torch.Generator`` on the training device, seeded with ``seed``, draws
+the batch order (``randperm`` on the device) and every augmentation; the global torch
+RNG, seeded once with ``torch.manual_seed(seed)``, drives dropout. Both states are saved
+in the checkpoint after every epoch, so a run killed at any point and started again
+with the same arguments ends with the same weights, bit for bit on the CPU (with the
+same number of threads), as a run that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import socket
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from evoaugflow.augment import Augmenter
+from evoaugflow.data import SequenceData
+from evoaugflow.io import atomic_path, write_json
+from evoaugflow.metrics import classification_metrics, regression_metrics
+from evoaugflow.models import TASKS, get_model
+
+MODEL_FORMAT = "evoaugflow-model-v1"
+CHECKPOINT_FORMAT = "evoaugflow-checkpoint-v1"
+STAGES = ("pretrain", "finetune")
+HISTORY_COLUMNS = ("epoch", "lr", "train_loss", "valid_loss", "seconds")
+# Parameters recorded in params.json that may change between a run and its resume.
+_UNCHECKED_PARAMS = ("environment", "verbose")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """Turn a device request into a ``torch.device``.
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda", "cuda:<index>"} or torch.device, default "auto"
+        ``"auto"`` picks CUDA where available, else the CPU.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    RuntimeError
+        When CUDA is requested but not available; the message names the host and
+        ``CUDA_VISIBLE_DEVICES`` so that a GPU job fails loudly instead of silently
+        training on the CPU.
+    ValueError
+        For a string that is not a device.
+    """
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(
+            f"device={device!r} is not a device: use 'auto', 'cpu', 'cuda' or 'cuda:<index>'"
+        ) from error
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"device={device!r} was requested but CUDA is not available on host "
+            f"{socket.gethostname()} (CUDA_VISIBLE_DEVICES="
+            f"{os.environ.get('CUDA_VISIBLE_DEVICES', '<unset>')}); run on a GPU node or "
+            "pass device='cpu'"
+        )
+    if resolved.type not in ("cpu", "cuda"):
+        raise ValueError(f"device={device!r}: only 'cpu' and 'cuda' devices are supported")
+    return resolved
+
+
+def _read_model_file(path: str | os.PathLike) -> dict:
+    """Load a ``model.pt`` record onto the CPU and check its format."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"model file {path} does not exist: pass the model.pt of a finished run")
+    record = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(record, dict) or record.get("format") != MODEL_FORMAT:
+        raise ValueError(
+            f"model file {path} is not an evoaugflow model (expected format {MODEL_FORMAT!r})"
+        )
+    return record
+
+
+def _json_normalised(value):
+    """Round-trip through JSON so tuples, paths and numbers compare like their saved form."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _positive_int(name: str, value, minimum: int = 1) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name}={value!r}: expected an integer >= {minimum}")
+
+
+def _autocast(device: torch.device, bf16: bool):
+    """bf16 autocast on CUDA when asked for, else a no-op context."""
+    if bf16:
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _loss_function(task: str) -> torch.nn.Module:
+    """Summed loss: BCE on logits for ``"binary"``, squared error for ``"regression"``."""
+    if task == "binary":
+        return torch.nn.BCEWithLogitsLoss(reduction="sum")
+    return torch.nn.MSELoss(reduction="sum")
+
+
+def _mean_loss(model, x, y, loss_fn, batch_size, bf16, device) -> float:
+    """Mean loss per label over a whole split, in evaluation mode."""
+    model.eval()
+    total = torch.zeros((), device=device)
+    with torch.no_grad():
+        for start in range(0, len(x), batch_size):
+            with _autocast(device, bf16):
+                outputs = model(x[start : start + batch_size])
+            total += loss_fn(outputs.float(), y[start : start + batch_size])
+    return total.item() / y.numel()
+
+
+def _rng_state(device: torch.device) -> dict:
+    state = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_rng_state(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["cpu"])
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def _write_outputs(out_dir: Path, state: dict) -> None:
+    """Write ``history.tsv`` and ``model.pt`` from a checkpoint state (idempotent)."""
+    history = pd.DataFrame(state["history"], columns=list(HISTORY_COLUMNS))
+    with atomic_path(out_dir / "history.tsv") as tmp:
+        history.to_csv(tmp, sep="\t", index=False, float_format="%.8g")
+    with atomic_path(out_dir / "model.pt") as tmp:
+        torch.save({**state["model_record"], "state_dict": state["best_state"]}, tmp)
+
+
+def _summary(out_dir: Path, state: dict) -> dict:
+    history = state["history"]
+    return {
+        "out_dir": str(out_dir),
+        "model_path": str(out_dir / "model.pt"),
+        "stage": state["params"]["stage"],
+        "best_epoch": state["best_epoch"],
+        "best_valid_loss": state["best_loss"],
+        "epochs_run": len(history),
+        "stopped_early": len(history) < state["params"]["max_epochs"],
+        "final_lr": history[-1]["lr"] if history else None,
+    }
+
+
+def train_stage(
+    model: torch.nn.Module,
+    data: SequenceData,
+    out_dir: str | os.PathLike,
+    *,
+    task: str,
+    augmenter: Augmenter | None = None,
+    stage: str = "pretrain",
+    init_from: str | os.PathLike | None = None,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-6,
+    max_epochs: int = 100,
+    batch_size: int = 100,
+    early_stopping_patience: int = 10,
+    lr_patience: int = 5,
+    lr_factor: float = 0.1,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    bf16: bool = False,
+    verbose: bool = True,
+    extra_params: dict | None = None,
+) -> dict:
+    """Train one stage with Adam, LR reduction on plateau and early stopping; resumable.
+
+    Parameters
+    ----------
+    model : GenomicCNN
+        Model from :func:`evoaugflow.models.get_model`; its ``input_length`` must equal
+        ``augmenter.output_length(L)`` (or L without insertion). Its initial weights are
+        the caller's: seed them (``torch.manual_seed``) before building it. On return it
+        holds the best weights, on ``device``.
+    data : SequenceData
+        Train and valid splits are used; x ``(N, 4, L)``, y ``(N, T)``.
+    out_dir : str or PathLike
+        Folder for ``model.pt``, ``checkpoint.pt``, ``history.tsv`` and ``params.json``.
+    task : {"binary", "regression"}
+        Loss: binary cross-entropy on logits, or mean squared error. Must match
+        ``model.task``.
+    augmenter : Augmenter, optional
+        Training augmentation, applied to every batch (default None: no augmentation).
+        Its deterministic ``pad`` is applied to the validation split. Must be None for
+        ``stage="finetune"``.
+    stage : {"pretrain", "finetune"}, default "pretrain"
+        ``"finetune"`` requires ``init_from`` and trains on unaugmented data, padded with
+        the augmenter stored in ``init_from``.
+    init_from : str or PathLike, optional
+        A ``model.pt`` whose weights initialise the model (default None).
+    lr : float, default 1e-3
+        Adam learning rate (the paper uses 1e-4 for finetuning).
+    weight_decay : float, default 1e-6
+        Adam weight decay.
+    max_epochs : int, default 100
+        Epoch limit (the paper uses 5 for finetuning).
+    batch_size : int, default 100
+        Training and validation batch size. A final training batch of a single sequence
+        is skipped, since batch norm cannot train on one sample.
+    early_stopping_patience : int, default 10
+        Stop after this many epochs without a lower validation loss.
+    lr_patience : int, default 5
+        ReduceLROnPlateau patience on the validation loss.
+    lr_factor : float, default 0.1
+        ReduceLROnPlateau factor, in (0, 1).
+    seed : int, default 0
+        Seeds the training generator and the global torch RNG.
+    device : {"auto", "cpu", "cuda"} or torch.device, default "auto"
+        See :func:`resolve_device`.
+    bf16 : bool, default False
+        bfloat16 autocast for forward passes (CUDA only).
+    verbose : bool, default True
+        A progress bar over batches when stderr is a terminal, and one line per epoch.
+    extra_params : dict, optional
+        Recorded in ``params.json`` and checked on resume (e.g. the data-set name).
+
+    Returns
+    -------
+    dict
+        ``out_dir``, ``model_path``, ``stage``, ``best_epoch`` (1-based),
+        ``best_valid_loss``, ``epochs_run``, ``stopped_early``, ``final_lr``.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, a model whose input length or task count does not fit the
+        data, or an existing checkpoint in ``out_dir`` written with other parameters.
+    RuntimeError
+        When CUDA is requested but absent (see :func:`resolve_device`).
+    """
+    if task not in TASKS:
+        raise ValueError(f"task={task!r}: choose one of {', '.join(TASKS)}")
+    if stage not in STAGES:
+        raise ValueError(f"stage={stage!r}: choose one of {', '.join(STAGES)}")
+    if not isinstance(getattr(model, "config", None), dict):
+        raise ValueError("model has no config: build it with evoaugflow.models.get_model")
+    if getattr(model, "task", task) != task:
+        raise ValueError(
+            f"task={task!r} but the model was built for task {model.task!r}: pass "
+            f"task={task!r} to get_model or use task={model.task!r}"
+        )
+    if not (isinstance(lr, int | float) and lr > 0):
+        raise ValueError(f"lr={lr!r}: expected a positive number")
+    if not (isinstance(weight_decay, int | float) and weight_decay >= 0):
+        raise ValueError(f"weight_decay={weight_decay!r}: expected a number >= 0")
+    if not (isinstance(lr_factor, int | float) and 0 < lr_factor < 1):
+        raise ValueError(f"lr_factor={lr_factor!r}: expected a number in (0, 1)")
+    _positive_int("max_epochs", max_epochs)
+    _positive_int("batch_size", batch_size, minimum=2)
+    _positive_int("early_stopping_patience", early_stopping_patience)
+    _positive_int("lr_patience", lr_patience, minimum=0)
+    _positive_int("seed", seed, minimum=0)
+    device = resolve_device(device)
+    if bf16 and device.type != "cuda":
+        raise ValueError(f"bf16=True needs a CUDA device, got {device}: pass bf16=False")
+    if stage == "finetune" and init_from is None:
+        raise ValueError("stage='finetune' needs init_from=<stage-1 model.pt>")
+    if stage == "finetune" and augmenter is not None:
+        raise ValueError(
+            "stage='finetune' trains on unaugmented data: pass augmenter=None (the padding "
+            "comes from the augmenter stored in init_from)"
+        )
+    if len(data.x_train) < 2:
+        raise ValueError("data.x_train has fewer than 2 sequences; batch norm needs at least 2")
+
+    init_record = None if init_from is None else _read_model_file(init_from)
+    pad_augmenter = augmenter
+    if init_record is not None:
+        if _json_normalised(init_record["model_config"]) != _json_normalised(model.config):
+            raise ValueError(
+                f"init_from={init_from} holds a model with config {init_record['model_config']}"
+                f", which differs from model.config {model.config}; build the model with "
+                "get_model(**that config)"
+            )
+        if augmenter is None:
+            pad_augmenter = Augmenter.from_config(init_record["augment"])
+    sequence_length = data.sequence_length
+    input_length = (
+        sequence_length if pad_augmenter is None else pad_augmenter.output_length(sequence_length)
+    )
+    if model.config["input_length"] != input_length:
+        raise ValueError(
+            f"model.config['input_length'] is {model.config['input_length']} but the data "
+            f"(L={sequence_length}) with this augmenter give inputs of length {input_length}: "
+            f"build the model with input_length={input_length}"
+        )
+    if model.config["n_tasks"] != data.n_tasks:
+        raise ValueError(
+            f"model has n_tasks={model.config['n_tasks']} but the data have {data.n_tasks} "
+            "tasks: build the model with the data's n_tasks"
+        )
+
+    pad_config = None if pad_augmenter is None else pad_augmenter.to_config()
+    params = _json_normalised(
+        {
+            "stage": stage,
+            "task": task,
+            "lr": lr,
+            "weight_decay": weight_decay,
+            "max_epochs": max_epochs,
+            "batch_size": batch_size,
+            "early_stopping_patience": early_stopping_patience,
+            "lr_patience": lr_patience,
+            "lr_factor": lr_factor,
+            "seed": seed,
+            "device": str(device),
+            "bf16": bf16,
+            "model_config": model.config,
+            "augment": None if augmenter is None else augmenter.to_config(),
+            "pad_augment": pad_config,
+            "init_from": None if init_from is None else str(Path(init_from).resolve()),
+            "data": {
+                "path": None if data.path is None else str(data.path),
+                "n_train": len(data.x_train),
+                "n_valid": len(data.x_valid),
+                "n_test": len(data.x_test),
+                "sequence_length": sequence_length,
+                "n_tasks": data.n_tasks,
+            },
+            "loss": "bce_with_logits" if task == "binary" else "mse",
+            "optimizer": "adam",
+            "scheduler": "reduce_lr_on_plateau(valid_loss)",
+            "extra_params": extra_params,
+        }
+    )
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint_path = out_dir / "checkpoint.pt"
+
+    model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, mode="min", factor=lr_factor, patience=lr_patience
+    )
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+
+    if checkpoint_path.exists():
+        state = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+        if state.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(
+                f"{checkpoint_path} is not an evoaugflow checkpoint; delete {out_dir} to restart"
+            )
+        saved = {k: v for k, v in state["params"].items() if k not in _UNCHECKED_PARAMS}
+        differing = sorted(
+            key for key in set(saved) | set(params) if saved.get(key) != params.get(key)
+        )
+        if differing:
+            details = "; ".join(f"{k}: {saved.get(k)!r} -> {params.get(k)!r}" for k in differing)
+            raise ValueError(
+                f"{checkpoint_path} was written with different parameters ({details}): pass "
+                f"the same arguments to resume, or delete {out_dir} to restart"
+            )
+        if state["finished"]:
+            model.load_state_dict(state["best_state"])
+            _write_outputs(out_dir, state)
+            return _summary(out_dir, state)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        generator.set_state(state["generator"])
+        _set_rng_state(state["rng"], device)
+        _write_outputs(out_dir, state)
+    else:
+        torch.manual_seed(seed)
+        if init_record is not None:
+            model.load_state_dict(init_record["state_dict"])
+        state = {
+            "format": CHECKPOINT_FORMAT,
+            "history": [],
+            "best_state": None,
+            "best_loss": float("inf"),
+            "best_epoch": 0,
+            "bad_epochs": 0,
+            "finished": False,
+            "model_record": {
+                "format": MODEL_FORMAT,
+                "model_config": model.config,
+                "task": task,
+                "augment": pad_config,
+                "sequence_length": sequence_length,
+                "stage": stage,
+            },
+        }
+    state["params"] = {
+        **params,
+        "verbose": verbose,
+        "environment": {
+            "torch_version": str(torch.__version__),
+            "python_version": platform.python_version(),
+            "hostname": socket.gethostname(),
+            "device_name": torch.cuda.get_device_name(device)
+            if device.type == "cuda"
+            else platform.processor() or platform.machine(),
+            "num_threads": torch.get_num_threads(),
+        },
+    }
+    write_json(out_dir / "params.json", state["params"])
+
+    # Padding is deterministic, so it is applied once to whole splits, not per batch.
+    x_train, y_train = data.x_train, data.y_train
+    x_valid, y_valid = data.x_valid, data.y_valid
+    if pad_augmenter is not None:
+        x_valid = pad_augmenter.pad(x_valid)
+        if augmenter is None:
+            x_train = pad_augmenter.pad(x_train)
+    x_train, y_train = x_train.to(device), y_train.to(device)
+    x_valid, y_valid = x_valid.to(device), y_valid.to(device)
+    loss_fn = _loss_function(task)
+    n_train = len(x_train)
+    n_batches = (n_train + batch_size - 1) // batch_size - int(n_train % batch_size == 1)
+    show_bar = verbose and sys.stderr.isatty()
+
+    for epoch in range(len(state["history"]) + 1, max_epochs + 1):
+        started = time.perf_counter()
+        epoch_lr = optimizer.param_groups[0]["lr"]
+        model.train()
+        order = torch.randperm(n_train, generator=generator, device=device)
+        total_loss = torch.zeros((), device=device)
+        n_labels = 0
+        for batch in tqdm(
+            range(n_batches), desc=f"{stage} epoch {epoch}", disable=not show_bar, leave=False
+        ):
+            index = order[batch * batch_size : (batch + 1) * batch_size]
+            x_batch, y_batch = x_train[index], y_train[index]
+            if augmenter is not None:
+                x_batch = augmenter(x_batch, generator=generator)
+            with _autocast(device, bf16):
+                outputs = model(x_batch)
+            loss = loss_fn(outputs.float(), y_batch)
+            optimizer.zero_grad(set_to_none=True)
+            (loss / y_batch.numel()).backward()
+            optimizer.step()
+            total_loss += loss.detach()
+            n_labels += y_batch.numel()
+        train_loss = total_loss.item() / n_labels
+        valid_loss = _mean_loss(model, x_valid, y_valid, loss_fn, batch_size, bf16, device)
+        scheduler.step(valid_loss)
+
+        if valid_loss < state["best_loss"]:
+            state["best_loss"], state["best_epoch"], state["bad_epochs"] = valid_loss, epoch, 0
+            state["best_state"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        else:
+            state["bad_epochs"] += 1
+        if state["best_state"] is None:  # a non-finite first validation loss
+            state["best_state"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        seconds = time.perf_counter() - started
+        state["history"].append(
+            dict(zip(HISTORY_COLUMNS, (epoch, epoch_lr, train_loss, valid_loss, seconds), strict=True))
+        )
+        state["finished"] = epoch == max_epochs or state["bad_epochs"] >= early_stopping_patience
+        state.update(
+            model={k: v.detach().cpu() for k, v in model.state_dict().items()},
+            optimizer=optimizer.state_dict(),
+            scheduler=scheduler.state_dict(),
+            generator=generator.get_state(),
+            rng=_rng_state(device),
+        )
+        with atomic_path(checkpoint_path) as tmp:
+            torch.save(state, tmp)
+        _write_outputs(out_dir, state)
+        if verbose:
+            print(
+                f"[{stage}] epoch {epoch}/{max_epochs} lr {epoch_lr:.2g} train_loss "
+                f"{train_loss:.4f} valid_loss {valid_loss:.4f} ({seconds:.1f} s)",
+                file=sys.stderr,
+            )
+        if state["finished"]:
+            break
+
+    model.load_state_dict(state["best_state"])
+    return _summary(out_dir, state)
+
+
+def load_model(
+    path: str | os.PathLike, device: str | torch.device = "cpu"
+) -> tuple[torch.nn.Module, Augmenter | None, dict]:
+    """Rebuild a trained model from its ``model.pt``.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A ``model.pt`` written by :func:`train_stage`.
+    device : {"auto", "cpu", "cuda"} or torch.device, default "cpu"
+        Where to put the model.
+
+    Returns
+    -------
+    model : GenomicCNN
+        In evaluation mode, with the best weights.
+    augmenter : Augmenter or None
+        The augmenter whose ``pad`` the model's inputs need (None for a baseline).
+    meta : dict
+        Every entry of ``model.pt`` except ``state_dict`` (``model_config``, ``task``,
+        ``augment``, ``sequence_length``, ``stage``).
+    """
+    record = _read_model_file(path)
+    model = get_model(**record["model_config"])
+    model.load_state_dict(record["state_dict"])
+    model.to(resolve_device(device)).eval()
+    meta = {key: value for key, value in record.items() if key != "state_dict"}
+    return model, Augmenter.from_config(record["augment"]), meta
+
+
+def predict(
+    model: torch.nn.Module,
+    x,
+    batch_size: int = 256,
+    device: str | torch.device = "auto",
+    augmenter: Augmenter | None = None,
+) -> np.ndarray:
+    """Predictions of a model in evaluation mode.
+
+    Parameters
+    ----------
+    model : GenomicCNN
+        Moved to ``device`` and left in evaluation mode.
+    x : torch.Tensor or numpy.ndarray, shape=(N, 4, L)
+        One-hot sequences.
+    batch_size : int, default 256
+        Sequences per forward pass.
+    device : {"auto", "cpu", "cuda"} or torch.device, default "auto"
+        See :func:`resolve_device`.
+    augmenter : Augmenter, optional
+        When given, its deterministic ``pad`` is applied to ``x`` first (default None).
+
+    Returns
+    -------
+    numpy.ndarray, shape=(N, n_tasks), float32
+        Probabilities (sigmoid of the logits) for ``model.task == "binary"``, values for
+        ``"regression"``.
+    """
+    _positive_int("batch_size", batch_size)
+    x = torch.as_tensor(x, dtype=torch.float32)
+    if x.ndim != 3 or x.shape[1] != 4:
+        raise ValueError(f"x has shape {tuple(x.shape)}; expected one-hot (N, 4, L)")
+    if augmenter is not None:
+        x = augmenter.pad(x)
+    expected = model.config["input_length"]
+    if x.shape[2] != expected:
+        raise ValueError(
+            f"x has length {x.shape[2]} but the model takes {expected}: pass the augmenter "
+            "returned by load_model, whose padding makes up the difference"
+        )
+    device = resolve_device(device)
+    model.to(device).eval()
+    outputs = []
+    with torch.no_grad():
+        for start in range(0, len(x), batch_size):
+            batch_out = model(x[start : start + batch_size].to(device)).float()
+            if model.task == "binary":
+                batch_out = torch.sigmoid(batch_out)
+            outputs.append(batch_out.cpu())
+    return torch.cat(outputs).numpy()
+
+
+def evaluate(
+    model_path: str | os.PathLike,
+    data: SequenceData,
+    split: str = "test",
+    batch_size: int = 256,
+    device: str | torch.device = "auto",
+) -> pd.DataFrame:
+    """Metrics of a saved model on one split (padding only, no augmentation).
+
+    Parameters
+    ----------
+    model_path : str or PathLike
+        A ``model.pt`` written by :func:`train_stage`.
+    data : SequenceData
+        Must have the sequence length and task count the model was trained on.
+    split : {"train", "valid", "test"}, default "test"
+    batch_size : int, default 256
+    device : {"auto", "cpu", "cuda"} or torch.device, default "auto"
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``metric``, ``task``, ``value``: AUROC and AUPR for binary models, MSE,
+        Pearson and Spearman for regression models (see :mod:`evoaugflow.metrics`).
+    """
+    model, augmenter, meta = load_model(model_path, device=device)
+    if (data.sequence_length, data.n_tasks) != (
+        meta["sequence_length"],
+        meta["model_config"]["n_tasks"],
+    ):
+        raise ValueError(
+            f"data {data.path} have L={data.sequence_length} and {data.n_tasks} tasks but "
+            f"{model_path} was trained on L={meta['sequence_length']} and "
+            f"{meta['model_config']['n_tasks']} tasks"
+        )
+    x, y = data.split(split)
+    scores = predict(model, x, batch_size=batch_size, device=device, augmenter=augmenter)
+    if meta["task"] == "binary":
+        return classification_metrics(y, scores)
+    return regression_metrics(y, scores)

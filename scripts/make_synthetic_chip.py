@@ -1,0 +1,18 @@
+"""Rule make_synthetic_chip: a synthetic genome with ChIP-like and DNase-like peaks."""
+
+import sys
+
+sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
+
+from pathlib import Path
+
+from evoaugflow.jaspar import fetch_motifs
+from evoaugflow.synthetic import make_chip_benchmark
+
+panel = fetch_motifs(snakemake.params.panel)
+make_chip_benchmark(
+    Path(snakemake.output.genome).parent,
+    panel,
+    seed=snakemake.params.seed,
+    **snakemake.params.settings,
+)

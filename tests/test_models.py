@@ -1,0 +1,139 @@
+"""Architectures: parameter counts computed by hand, output shapes, config round trip."""
+
+import pytest
+import torch
+
+from evoaugflow.models import MODEL_NAMES, get_model
+
+
+def _conv(c_in, c_out, width):
+    """Bias-free convolution followed by batch norm (scale and shift)."""
+    return c_in * c_out * width + 2 * c_out
+
+
+def _fc(n_in, n_out):
+    """Bias-free linear layer followed by batch norm."""
+    return n_in * n_out + 2 * n_out
+
+
+def _expected_params(name, input_length, n_tasks):
+    """Parameter count from the paper's layer sizes (REFERENCE.md section 3)."""
+    if name == "basset":
+        flat = 200 * (input_length // 3 // 4 // 2)
+        return (
+            _conv(4, 300, 19)
+            + _conv(300, 200, 11)
+            + _conv(200, 200, 7)
+            + _fc(flat, 1000)
+            + _fc(1000, 1000)
+            + 1000 * n_tasks
+            + n_tasks
+        )
+    if name == "deepstarr":
+        flat = 120 * (input_length // 2 // 2 // 2 // 2)
+        return (
+            _conv(4, 256, 7)
+            + _conv(256, 60, 3)
+            + _conv(60, 60, 5)
+            + _conv(60, 120, 3)
+            + _fc(flat, 256)
+            + _fc(256, 256)
+            + 256 * n_tasks
+            + n_tasks
+        )
+    flat = 128 * (input_length // 4 // 4 // 2)
+    return (
+        _conv(4, 64, 7)
+        + _conv(64, 96, 5)
+        + _conv(96, 128, 5)
+        + _fc(flat, 256)
+        + 256 * n_tasks
+        + n_tasks
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "input_length", "n_tasks"),
+    [
+        ("basset", 600, 164),
+        ("basset", 630, 161),  # 600 + insert_max 30
+        ("deepstarr", 249, 2),
+        ("deepstarr", 269, 2),  # 249 + 20
+        ("chip", 200, 1),
+        ("chip", 220, 1),
+        ("chip", 232, 3),
+    ],
+)
+def test_paper_sizes(name, input_length, n_tasks):
+    torch.manual_seed(0)
+    model = get_model(name, input_length, n_tasks)
+    n_params = sum(p.numel() for p in model.parameters())
+    assert n_params == _expected_params(name, input_length, n_tasks)
+    model.eval()
+    x = torch.rand(3, 4, input_length)
+    assert model(x).shape == (3, n_tasks)
+    first_channels = {"basset": 300, "deepstarr": 256, "chip": 64}[name]
+    assert model.first_layer(x).shape == (3, first_channels, input_length)
+    assert model.first_conv.weight.shape[:2] == (first_channels, 4)
+
+
+def test_known_flat_widths():
+    # Written out once so that a wrong pooling order cannot hide in the helper above.
+    assert get_model("basset", 600, 1).fc_blocks[1].in_features == 200 * 25
+    assert get_model("deepstarr", 249, 2).fc_blocks[1].in_features == 120 * 15
+    assert get_model("chip", 200, 1).fc_blocks[1].in_features == 128 * 6
+    assert get_model("chip", 220, 1).fc_blocks[1].in_features == 128 * 6
+    assert get_model("basset", 630, 1).fc_blocks[1].in_features == 200 * 26
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_config_rebuilds_same_model(name):
+    model = get_model(name, 256, 2, conv_channels=[8] * len(get_model(name, 256, 2).conv_blocks))
+    rebuilt = get_model(**model.config)
+    assert rebuilt.config == model.config
+    shapes = {k: v.shape for k, v in model.state_dict().items()}
+    assert shapes == {k: v.shape for k, v in rebuilt.state_dict().items()}
+
+
+def test_narrowing_kwargs_and_task(device):
+    model = get_model(
+        "chip", 100, 2, conv_channels=[8, 8, 16], fc_units=[32], dropout=0.1, conv_dropout=0.0
+    ).to(device)
+    assert model.config["conv_channels"] == [8, 8, 16]
+    assert model.task == "binary"
+    assert get_model("deepstarr", 249, 2).task == "regression"
+    # chip: a dropout module inside each conv block only when conv_dropout > 0
+    assert not any(isinstance(m, torch.nn.Dropout) for m in model.conv_blocks.modules())
+    assert sum(isinstance(m, torch.nn.Dropout) for m in get_model("chip", 200, 1).modules()) == 4
+    x = torch.rand(5, 4, 100, device=device)
+    model.eval()
+    assert model(x).shape == (5, 2)
+    assert model.first_layer(x).min() >= 0  # after ReLU
+
+
+def test_forward_returns_logits_not_probabilities():
+    torch.manual_seed(1)
+    model = get_model("chip", 200, 1).eval()
+    with torch.no_grad():
+        model.fc_blocks[-1].bias.fill_(10.0)
+        out = model(torch.rand(4, 4, 200))
+    assert (out > 1).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"name": "resnet"}, "unknown"),
+        ({"input_length": 10}, "too short"),
+        ({"n_tasks": 0}, "n_tasks"),
+        ({"dropout": 1.0}, "dropout"),
+        ({"conv_widths": [7, 5]}, "one entry per block"),
+        ({"conv_channels": [64, 0, 128]}, "conv_channels"),
+        ({"filters": 3}, "unknown keyword"),
+        ({"task": "multiclass"}, "task"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    args = {"name": "chip", "input_length": 200, "n_tasks": 1, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        get_model(**args)

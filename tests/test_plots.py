@@ -1,0 +1,195 @@
+"""Tests of evoaugflow.plots: every figure is a valid PNG of the stated size."""
+
+import struct
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import image as mpimg
+from matplotlib.colors import to_rgb
+
+from evoaugflow import plots
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+ELEMENTS = ("F9", "HBB", "LDLR", "TERT-GBM")
+
+
+def png_size(path):
+    """(width, height) from the IHDR chunk, after checking the PNG signature."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
+    assert head[12:16] == b"IHDR"
+    return struct.unpack(">II", head[16:24])
+
+
+def _models(augsets, stages=("stage1", "finetune")):
+    """(augset, stage) pairs: the baseline has stage 1 only."""
+    return [("baseline", "stage1")] + [(a, s) for a in augsets for s in stages]
+
+
+def _frame(models, seeds, make_rows, dataset="chip"):
+    """Tidy table from ``make_rows(augset, stage, seed, rng) -> list of dicts``."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for augset, stage in models:
+        for seed in seeds:
+            for row in make_rows(augset, stage, seed, rng):
+                rows.append(
+                    {"dataset": dataset, "augset": augset, "stage": stage, "seed": seed} | row
+                )
+    return pd.DataFrame(rows)
+
+
+def _metric_rows(augset, stage, seed, rng, sizes=(None,)):
+    gain = 0.0 if augset == "baseline" else 0.04
+    return [
+        {
+            "split": "test",
+            "metric": metric,
+            "task": "mean",
+            "value": 0.8
+            + gain
+            + 0.01 * rng.standard_normal()
+            + (0 if size is None else np.log10(size) / 50),
+            "train_size": np.nan if size is None else size,
+        }
+        for size in sizes
+        for metric in ("auroc", "aupr")
+    ]
+
+
+def _filter_rows(augset, stage, seed, rng):
+    return [
+        {
+            "n_filters": 64,
+            "n_with_sites": 60,
+            "hit_rate": rng.uniform(0.2, 0.6),
+            "mean_best_q": rng.uniform(0.05, 0.4),
+            "n_matched_motifs": 10,
+            "planted_recovery": np.nan,
+            "matched_motifs": "CTCF,REST",
+        }
+    ]
+
+
+def _cagi_rows(augset, stage, seed, rng):
+    return [
+        {
+            "element": element,
+            "n_variants": 300,
+            "n_ref_mismatch": 0,
+            "pearson": rng.uniform(0, 0.6),
+            "spearman": 0.3,
+        }
+        for element in ELEMENTS
+    ]
+
+
+def _history_rows(augset, stage, seed, rng):
+    epochs = 5 if stage == "finetune" else 8 + seed
+    return [
+        {
+            "epoch": epoch,
+            "lr": 1e-3,
+            "train_loss": 0.5,
+            "valid_loss": 0.7 / epoch + 0.01 * rng.random(),
+            "seconds": 1.0,
+        }
+        for epoch in range(1, epochs + 1)
+    ]
+
+
+def _contains_color(path, color, tolerance=0.02):
+    """Whether any pixel of the PNG is within ``tolerance`` of ``color``."""
+    pixels = mpimg.imread(path)[..., :3]
+    return bool((np.abs(pixels - np.array(to_rgb(color))).max(axis=-1) < tolerance).any())
+
+
+# Grids: the full design, a single seed, many augsets (more than the palette) with
+# stage 1 only, and a grid without a baseline.
+GRIDS = {
+    "full": (_models(["all", "rc"]), (0, 1, 2)),
+    "one_seed": (_models(["all"]), (0,)),
+    "many_augsets": (_models([f"aug{i:02d}" for i in range(12)], stages=("stage1",)), (0, 1)),
+    "no_baseline": (_models(["all"])[1:], (0, 1)),
+}
+
+
+@pytest.mark.parametrize("grid", sorted(GRIDS))
+def test_every_figure_on_every_grid(grid, tmp_path):
+    models, seeds = GRIDS[grid]
+    metrics = pd.concat(
+        [
+            _frame(models, seeds, _metric_rows),
+            _frame(models, seeds, lambda *a: _metric_rows(*a, sizes=(100, 1000, 10000))),
+        ],
+        ignore_index=True,
+    )
+    written = [
+        plots.plot_metric_by_augset(metrics, "chip", None, tmp_path / "metric.png"),
+        plots.plot_metric_by_augset(metrics, "chip", "aupr", tmp_path / "aupr.png"),
+        plots.plot_filter_summary(_frame(models, seeds, _filter_rows), tmp_path / "filters.png"),
+        plots.plot_cagi(_frame(models, seeds, _cagi_rows), tmp_path / "cagi.png"),
+        plots.plot_datasize(metrics, "chip", None, tmp_path / "datasize.png"),
+        plots.plot_training_curves(
+            _frame(models, seeds, _history_rows), "chip", tmp_path / "curves.png"
+        ),
+    ]
+    for path in written:
+        assert path.exists()
+        assert png_size(path) == plots.FIGURE_PIXELS == (800, 450)
+    # Only the six figures: no temporary file left behind.
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
+    # Colour encodes the augset: the first augset after the baseline is tab10 blue.
+    for name in ("metric.png", "cagi.png", "datasize.png", "curves.png"):
+        assert _contains_color(tmp_path / name, "#1f77b4"), name
+
+
+def test_figures_are_reproducible_and_cover_several_datasets(tmp_path):
+    models = _models(["all"])
+    cagi = pd.concat(
+        [_frame(models, (0, 1), _cagi_rows, dataset=name) for name in ("basset", "basset_small")]
+    )
+    first = plots.plot_cagi(cagi, tmp_path / "a.png").read_bytes()
+    second = plots.plot_cagi(cagi, tmp_path / "b.png").read_bytes()
+    assert first == second
+
+
+def test_history_with_one_dataset_among_many(tmp_path):
+    models = _models(["all"])
+    history = pd.concat(
+        [_frame(models, (0,), _history_rows, dataset=name) for name in ("chip", "starr")]
+    )
+    path = plots.plot_training_curves(history, "starr", tmp_path / "curves.png")
+    assert png_size(path) == plots.FIGURE_PIXELS
+
+
+def test_bad_inputs_raise_and_write_nothing(tmp_path):
+    models, seeds = GRIDS["one_seed"]
+    metrics = _frame(models, seeds, _metric_rows)
+    target = tmp_path / "figure.png"
+    with pytest.raises(ValueError, match="metrics: the table is empty"):
+        plots.plot_metric_by_augset(metrics.iloc[:0], "chip", None, target)
+    with pytest.raises(ValueError, match=r"metrics: missing column\(s\) value"):
+        plots.plot_metric_by_augset(metrics.drop(columns="value"), "chip", None, target)
+    with pytest.raises(ValueError, match="dataset='basset' has no rows in metrics; found chip"):
+        plots.plot_metric_by_augset(metrics, "basset", None, target)
+    with pytest.raises(ValueError, match="metric='r2' is unknown"):
+        plots.plot_metric_by_augset(metrics, "chip", "r2", target)
+    with pytest.raises(ValueError, match="train_size"):
+        plots.plot_datasize(metrics.drop(columns="train_size"), "chip", None, target)
+    with pytest.raises(ValueError, match="no test/mean rows with a train_size"):
+        plots.plot_datasize(metrics, "chip", None, target)
+    with pytest.raises(ValueError, match=r"filters: missing column\(s\) hit_rate"):
+        plots.plot_filter_summary(
+            _frame(models, seeds, _filter_rows).drop(columns="hit_rate"), target
+        )
+    with pytest.raises(ValueError, match="cagi5: the table is empty"):
+        plots.plot_cagi(_frame(models, seeds, _cagi_rows).iloc[:0], target)
+    with pytest.raises(ValueError, match=r"history: missing column\(s\) valid_loss"):
+        plots.plot_training_curves(
+            _frame(models, seeds, _history_rows).drop(columns="valid_loss"), "chip", target
+        )
+    with pytest.raises(ValueError, match="expected a pandas DataFrame"):
+        plots.plot_filter_summary([{"hit_rate": 0.5}], target)
+    assert list(tmp_path.iterdir()) == []

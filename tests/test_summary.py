@@ -1,0 +1,292 @@
+"""Tests of evoaugflow.summary on a small results tree with known numbers."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from evoaugflow import summary
+
+# Test AUROC (task mean) per augset, stage and seed 0, 1, 2 of the binary set "chip".
+CHIP_AUROC = {
+    ("baseline", "stage1"): [0.80, 0.82, 0.84],
+    ("full", "stage1"): [0.85, 0.86, 0.90],
+    ("full", "finetune"): [0.86, 0.88, 0.91],
+}
+# Test MSE and Pearson per model and seed of the regression set "starr".
+STARR_MSE = {("baseline", "stage1"): [1.0, 1.2, 1.1], ("full", "stage1"): [0.9, 1.0, 1.0]}
+STARR_PEARSON = {("baseline", "stage1"): [0.60, 0.62, 0.61], ("full", "stage1"): [0.58, 0.61, 0.59]}
+
+
+def _run_rows(dataset, augset, stage, seed, values):
+    """Tidy metric rows of one run: the test task mean, plus decoys to be ignored."""
+    rows = []
+    for metric, value in values.items():
+        for split, task, shift in (
+            ("test", "mean", 0.0),
+            ("test", "0", 0.5),
+            ("valid", "mean", 0.3),
+        ):
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "augset": augset,
+                    "stage": stage,
+                    "seed": seed,
+                    "split": split,
+                    "metric": metric,
+                    "task": task,
+                    "value": value + shift,
+                }
+            )
+    return rows
+
+
+def _write_tree(root, seeds=(0, 1, 2)):
+    """One TSV per run as the workflow lays them out; returns the paths, sorted."""
+    runs = {}
+    for (augset, stage), values in CHIP_AUROC.items():
+        for seed in seeds:
+            runs[("chip", augset, stage, seed)] = {
+                "auroc": values[seed],
+                "aupr": values[seed] - 0.1,
+            }
+    for model, values in STARR_MSE.items():
+        for seed in seeds:
+            runs[("starr", *model, seed)] = {
+                "mse": values[seed],
+                "pearson": STARR_PEARSON[model][seed],
+            }
+    paths = []
+    for (dataset, augset, stage, seed), values in runs.items():
+        path = root / "evaluate" / dataset / augset / str(seed) / f"{stage}.tsv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(_run_rows(dataset, augset, stage, seed, values)).to_csv(
+            path, sep="\t", index=False
+        )
+        paths.append(path)
+    return sorted(paths)
+
+
+@pytest.fixture
+def metrics(tmp_path):
+    return summary.collect(_write_tree(tmp_path), "metrics")
+
+
+def _row(table, dataset, augset, stage):
+    match = table[(table.dataset == dataset) & (table.augset == augset) & (table.stage == stage)]
+    assert len(match) == 1
+    return match.iloc[0]
+
+
+def test_collect_reads_all_runs_with_text_tasks(metrics):
+    # 3 chip models x 2 metrics + 2 starr models x 2 metrics, 3 seeds, 3 rows each.
+    assert len(metrics) == (3 * 2 + 2 * 2) * 3 * 3
+    assert set(metrics["task"]) == {"0", "mean"}
+    assert metrics["seed"].dtype == np.int64
+    assert set(metrics["seed"]) == {0, 1, 2}
+
+
+def test_comparison_table_known_numbers(metrics):
+    table = summary.comparison_table(metrics)
+    assert list(table[["dataset", "augset", "stage"]].itertuples(index=False, name=None)) == [
+        ("chip", "baseline", "stage1"),
+        ("chip", "full", "stage1"),
+        ("chip", "full", "finetune"),
+        ("starr", "baseline", "stage1"),
+        ("starr", "full", "stage1"),
+    ]
+    assert set(table.loc[table.dataset == "chip", "metric"]) == {"auroc"}
+    assert set(table.loc[table.dataset == "starr", "metric"]) == {"pearson"}
+
+    base = _row(table, "chip", "baseline", "stage1")
+    assert base["n_seeds"] == 3 and base["mean"] == pytest.approx(0.82)
+    assert base["sd"] == pytest.approx(0.02)
+    assert base["diff_mean"] == 0 and math.isnan(base["p_value"])
+    assert base["note"] == "reference row"
+    assert base["mean_sd"] == "0.820 ± 0.020"
+
+    finetune = _row(table, "chip", "full", "finetune")
+    diffs = np.array([0.06, 0.06, 0.07])
+    assert finetune["n_paired"] == 3
+    assert finetune["diff_mean"] == pytest.approx(diffs.mean())
+    assert finetune["diff_sd"] == pytest.approx(diffs.std(ddof=1))
+    # The paired t statistic by its formula, and the two-sided p from the t law.
+    t_expected = diffs.mean() / (diffs.std(ddof=1) / math.sqrt(3))
+    assert finetune["t_statistic"] == pytest.approx(t_expected)
+    assert finetune["p_value"] == pytest.approx(2 * stats.t.sf(t_expected, df=2))
+    scipy_p = stats.ttest_rel(CHIP_AUROC[("full", "finetune")], CHIP_AUROC[("baseline", "stage1")])
+    assert finetune["p_value"] == pytest.approx(scipy_p.pvalue)
+
+    stage1 = _row(table, "chip", "full", "stage1")
+    assert stage1["diff_mean"] == pytest.approx(0.05) and stage1["diff_sd"] == pytest.approx(0.01)
+
+    chip = table[table.dataset == "chip"].set_index(["augset", "stage"])
+    assert chip["rank"].to_dict() == {
+        ("baseline", "stage1"): 3,
+        ("full", "stage1"): 2,
+        ("full", "finetune"): 1,
+    }
+    assert table.groupby("dataset")["best"].sum().to_dict() == {"chip": 1, "starr": 1}
+    assert _row(table, "chip", "full", "finetune")["best"]
+    # Pearson is higher-is-better: the baseline (0.61) beats full (0.59).
+    assert _row(table, "starr", "baseline", "stage1")["best"]
+    assert _row(table, "starr", "full", "stage1")["diff_mean"] == pytest.approx(-0.05 / 3)
+    assert table["note"].str.contains("zero variance").sum() == 0
+
+
+def test_mse_lower_is_better(metrics):
+    table = summary.comparison_table(metrics[metrics.dataset == "starr"], metric="mse")
+    assert set(table["metric"]) == {"mse"} and not table["higher_is_better"].any()
+    full = _row(table, "starr", "full", "stage1")
+    assert full["mean"] == pytest.approx(np.mean([0.9, 1.0, 1.0]))
+    assert full["rank"] == 1 and full["best"]
+    assert full["diff_mean"] == pytest.approx(np.mean([-0.1, -0.2, -0.1]))
+    assert _row(table, "starr", "baseline", "stage1")["rank"] == 2
+
+
+def test_adding_a_seed_updates_the_table(tmp_path):
+    paths = _write_tree(tmp_path)
+    before = summary.comparison_table(summary.collect(paths, "metrics"))
+    extra = tmp_path / "evaluate" / "chip" / "full" / "3" / "finetune.tsv"
+    extra.parent.mkdir(parents=True)
+    pd.DataFrame(_run_rows("chip", "full", "finetune", 3, {"auroc": 0.95})).to_csv(
+        extra, sep="\t", index=False
+    )
+    baseline3 = tmp_path / "evaluate" / "chip" / "baseline" / "3" / "stage1.tsv"
+    baseline3.parent.mkdir(parents=True)
+    pd.DataFrame(_run_rows("chip", "baseline", "stage1", 3, {"auroc": 0.86})).to_csv(
+        baseline3, sep="\t", index=False
+    )
+    after = summary.comparison_table(summary.collect([*paths, extra], "metrics"))
+    row = _row(after, "chip", "full", "finetune")
+    values = [*CHIP_AUROC[("full", "finetune")], 0.95]
+    assert row["n_seeds"] == 4 and row["mean"] == pytest.approx(np.mean(values))
+    assert row["sd"] == pytest.approx(np.std(values, ddof=1))
+    # Seed 3 has no baseline run yet: it counts in the mean, not in the paired test.
+    assert row["n_paired"] == 3 and "seeds without a baseline run: 3" in row["note"]
+    assert row["p_value"] == pytest.approx(_row(before, "chip", "full", "finetune")["p_value"])
+
+    paired = summary.comparison_table(summary.collect([*paths, extra, baseline3], "metrics"))
+    row = _row(paired, "chip", "full", "finetune")
+    reference = [*CHIP_AUROC[("baseline", "stage1")], 0.86]
+    assert row["n_paired"] == 4 and row["note"] == ""
+    assert row["p_value"] == pytest.approx(stats.ttest_rel(values, reference).pvalue)
+    assert row["p_value"] != pytest.approx(_row(before, "chip", "full", "finetune")["p_value"])
+
+
+def test_single_seed_and_missing_baseline_are_explained(metrics):
+    one_seed = summary.comparison_table(metrics[metrics.seed == 1])
+    row = _row(one_seed, "chip", "full", "stage1")
+    assert row["n_seeds"] == 1 and math.isnan(row["sd"]) and row["mean_sd"] == "0.86 (n=1)"
+    assert row["n_paired"] == 1 and row["diff_mean"] == pytest.approx(0.04)
+    assert math.isnan(row["p_value"]) and "needs >= 2 seeds" in row["note"]
+
+    no_baseline = summary.comparison_table(metrics[metrics.augset != "baseline"])
+    assert no_baseline["diff_mean"].isna().all() and (no_baseline["n_paired"] == 0).all()
+    assert no_baseline["note"].str.contains("no baseline").all()
+    assert no_baseline.groupby("dataset")["best"].sum().to_dict() == {"chip": 1, "starr": 1}
+
+
+def test_zero_variance_differences_are_flagged(metrics):
+    shifted = metrics.copy()
+    is_full = (shifted.augset == "full") & (shifted.stage == "stage1") & (shifted.dataset == "chip")
+    base = shifted[(shifted.augset == "baseline") & (shifted.dataset == "chip")]
+    shifted.loc[is_full, "value"] = base["value"].to_numpy() + 0.01
+    row = _row(summary.comparison_table(shifted), "chip", "full", "stage1")
+    assert row["diff_sd"] == pytest.approx(0, abs=1e-12)
+    assert "zero variance" in row["note"]
+
+
+def test_tables_are_deterministic_and_round_trip(metrics, tmp_path):
+    table = summary.comparison_table(metrics)
+    shuffled = metrics.sample(frac=1.0, random_state=np.random.RandomState(3))
+    pd.testing.assert_frame_equal(summary.comparison_table(shuffled), table)
+    first, second = tmp_path / "a.tsv", tmp_path / "b.tsv"
+    summary.write_tsv(table, first)
+    summary.write_tsv(summary.comparison_table(shuffled), second)
+    assert first.read_bytes() == second.read_bytes()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    back = pd.read_csv(first, sep="\t")
+    np.testing.assert_allclose(back["p_value"], table["p_value"], equal_nan=True)
+    assert back["best"].tolist() == table["best"].tolist()
+
+
+def test_datasize_table(metrics):
+    sweep = []
+    for size, base, full in ((100, (0.60, 0.64), (0.70, 0.72)), (1000, (0.80, 0.82), (0.85, 0.85))):
+        for seed in (0, 1):
+            for augset, values in (("baseline", base), ("full", full)):
+                for row in _run_rows("chip", augset, "stage1", seed, {"auroc": values[seed]}):
+                    sweep.append(row | {"train_size": size})
+    combined = pd.concat([metrics, pd.DataFrame(sweep)], ignore_index=True)
+    table = summary.datasize_table(combined)
+    assert list(table[["train_size", "augset"]].itertuples(index=False, name=None)) == [
+        (100, "baseline"),
+        (100, "full"),
+        (1000, "baseline"),
+        (1000, "full"),
+    ]
+    assert table["mean"].tolist() == pytest.approx([0.62, 0.71, 0.81, 0.85])
+    assert table["sd"].tolist() == pytest.approx(
+        [np.std([0.6, 0.64], ddof=1), np.std([0.7, 0.72], ddof=1), np.std([0.8, 0.82], ddof=1), 0.0]
+    )
+    assert (table["n_seeds"] == 2).all() and set(table["metric"]) == {"auroc"}
+    # The sweep rows must not leak into the full-data comparison.
+    pd.testing.assert_frame_equal(
+        summary.comparison_table(combined), summary.comparison_table(metrics)
+    )
+    with pytest.raises(ValueError, match="train_size"):
+        summary.datasize_table(metrics)
+
+
+def test_main_metric_and_direction():
+    assert summary.main_metric("binary") == ("auroc", True)
+    assert summary.main_metric("regression") == ("pearson", True)
+    assert summary.higher_is_better("mse") is False
+    with pytest.raises(ValueError, match="task_type"):
+        summary.main_metric("multiclass")
+    with pytest.raises(ValueError, match="metric='r2'"):
+        summary.higher_is_better("r2")
+
+
+def test_collect_rejects_bad_files(tmp_path):
+    good = tmp_path / "good.tsv"
+    pd.DataFrame(_run_rows("chip", "full", "stage1", 0, {"auroc": 0.9})).to_csv(
+        good, sep="\t", index=False
+    )
+    with pytest.raises(ValueError, match="paths is empty"):
+        summary.collect([], "metrics")
+    with pytest.raises(ValueError, match="missing.tsv: file not found"):
+        summary.collect([good, tmp_path / "missing.tsv"], "metrics")
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match="empty.tsv: cannot read"):
+        summary.collect(empty)
+    lacking = tmp_path / "lacking.tsv"
+    pd.read_csv(good, sep="\t").drop(columns=["split"]).to_csv(lacking, sep="\t", index=False)
+    with pytest.raises(ValueError, match=r"lacking.tsv: missing column\(s\) split"):
+        summary.collect([good, lacking], "metrics")
+    bad_seed = tmp_path / "bad_seed.tsv"
+    pd.read_csv(good, sep="\t").assign(seed="one").to_csv(bad_seed, sep="\t", index=False)
+    with pytest.raises(ValueError, match="bad_seed.tsv: column seed"):
+        summary.collect(bad_seed, "metrics")
+    with pytest.raises(ValueError, match="not a known table kind"):
+        summary.collect(good, "metricz")
+    # A column list instead of a kind, and a file whose tasks look like integers.
+    only_task0 = tmp_path / "task0.tsv"
+    pd.read_csv(good, sep="\t").assign(task="0").to_csv(only_task0, sep="\t", index=False)
+    assert set(summary.collect(only_task0, ["task", "value"])["task"]) == {"0"}
+
+
+def test_comparison_rejects_bad_tables(metrics):
+    with pytest.raises(ValueError, match=r"metrics: missing column\(s\) value"):
+        summary.comparison_table(metrics.drop(columns=["value"]))
+    with pytest.raises(ValueError, match="no rows with split 'test'"):
+        summary.comparison_table(metrics[metrics.split == "valid"])
+    with pytest.raises(ValueError, match="repeat the same run"):
+        summary.comparison_table(pd.concat([metrics, metrics.iloc[:3]]))
+    with pytest.raises(ValueError, match="dataset 'chip' has no test rows for metric 'mse'"):
+        summary.comparison_table(metrics, metric="mse")

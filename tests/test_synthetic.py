@@ -1,0 +1,198 @@
+"""Tests for evoaugflow.synthetic: reproducible benchmarks whose known answer holds."""
+
+import h5py
+import numpy as np
+import pandas as pd
+import pyfaidx
+import pytest
+
+from evoaugflow import synthetic
+from evoaugflow.chip import build_chip_dataset, map_truth_to_windows
+
+
+@pytest.fixture(scope="module")
+def motifs():
+    return synthetic.load_panel()
+
+
+def _auroc(labels, scores):
+    """Rank-based AUROC (Mann-Whitney), ties averaged."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(scores)
+    n_pos = labels.sum()
+    n_neg = labels.size - n_pos
+    return (ranks[labels == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def _h5(path):
+    with h5py.File(path, "r") as handle:
+        return {key: handle[key][()] for key in handle}
+
+
+def _instance_scores(x, truth, motifs):
+    """Log-odds of every truth instance read back from one-hot x, on its own strand."""
+    by_name = {m.name: m for m in motifs}
+    scores = []
+    for row in truth.itertuples():
+        motif = by_name[row.motif]
+        codes = x[row.index, :, row.start : row.end].argmax(0)
+        if row.strand == "-":
+            codes = 3 - codes[::-1]
+        scores.append(synthetic.log_odds(motif)[np.arange(motif.width), codes].sum())
+    return np.array(scores)
+
+
+def test_deepstarr_layout_truth_and_reproducibility(tmp_path, motifs):
+    kwargs = dict(n_train=600, n_valid=50, n_test=300, seed=7)
+    record = synthetic.make_deepstarr_benchmark(tmp_path / "a.h5", tmp_path / "a.tsv", **kwargs)
+    synthetic.make_deepstarr_benchmark(tmp_path / "b.h5", tmp_path / "b.tsv", **kwargs)
+    assert (tmp_path / "a.tsv").read_bytes() == (tmp_path / "b.tsv").read_bytes()
+    data, again = _h5(tmp_path / "a.h5"), _h5(tmp_path / "b.h5")
+    assert sorted(data) == sorted(f"{p}_{s}" for p in "XY" for s in ("train", "valid", "test"))
+    for key in data:
+        assert data[key].tobytes() == again[key].tobytes()
+    assert data["X_train"].shape == (600, 4, 249) and data["X_train"].dtype == np.float32
+    assert data["Y_test"].shape == (300, 2) and data["Y_test"].dtype == np.float32
+    np.testing.assert_array_equal(data["X_valid"].sum(1), 1.0)
+    other = synthetic.make_deepstarr_benchmark(
+        tmp_path / "c.h5", tmp_path / "c.tsv", **{**kwargs, "seed": 8}
+    )
+    assert _h5(tmp_path / "c.h5")["X_train"].tobytes() != data["X_train"].tobytes()
+    assert other["n_train"] == record["n_train"] == 600
+
+    truth = pd.read_csv(tmp_path / "a.tsv", sep="\t")
+    assert list(truth.columns) == ["split", "index", "motif", "start", "end", "strand"]
+    assert truth["motif"].nunique() == 10
+    assert (truth["start"] >= 0).all() and (truth["end"] <= 249).all()
+    # Targets follow the known function: residuals are the N(0, 0.3) noise.
+    test = truth[truth["split"] == "test"]
+    signal = synthetic.deepstarr_truth_function(test, 300)
+    residual = data["Y_test"] - signal
+    assert abs(residual.std() - synthetic.DEEPSTARR_NOISE_SD) < 0.03
+    for task in range(2):
+        assert np.corrcoef(signal[:, task], data["Y_test"][:, task])[0, 1] > 0.9
+    # The grammar bonus is present: correctly arranged pairs exist in both tasks.
+    assert (np.diff(np.sort(np.unique(signal[:, 0]))) > 0).any()
+
+
+def test_truth_positions_hold_pfm_samples(tmp_path, motifs):
+    synthetic.make_deepstarr_benchmark(tmp_path / "d.h5", tmp_path / "d.tsv", 200, 10, 10, seed=1)
+    x = _h5(tmp_path / "d.h5")["X_train"]
+    truth = pd.read_csv(tmp_path / "d.tsv", sep="\t").query("split == 'train'")
+    planted = _instance_scores(x, truth, motifs)
+    # Random windows at the same places in other sequences score far lower.
+    shuffled = truth.assign(index=(truth["index"] + 97) % 200)
+    background = _instance_scores(x, shuffled, motifs)
+    assert np.median(planted) > 7.0
+    assert np.median(background) < 0.0
+    assert (planted > background).mean() > 0.95
+
+
+def test_basset_labels_follow_known_logic(tmp_path, motifs):
+    record = synthetic.make_basset_benchmark(
+        tmp_path / "b.h5", tmp_path / "b.tsv", n_train=100, n_valid=20, n_test=800, seed=3
+    )
+    data = _h5(tmp_path / "b.h5")
+    assert data["X_test"].shape == (800, 4, 600) and data["Y_test"].shape == (800, 8)
+    assert set(np.unique(data["Y_test"])) == {0.0, 1.0}
+    probability = synthetic.basset_truth_function(data["X_test"], motifs)
+    assert probability.shape == (800, 8)
+    for task in range(8):
+        labels = data["Y_test"][:, task]
+        assert 0.05 < labels.mean() < 0.8, record
+        assert _auroc(labels, probability[:, task]) > 0.9
+        # calibrated: the true probability predicts the positive rate
+        assert abs(probability[:, task].mean() - labels.mean()) < 0.05
+    # Hard presence path: CTCF planted means task 0 likely; REST planted kills task 1.
+    presence = np.zeros((4, 10))
+    presence[0, 0] = presence[1, 1] = presence[2, [1, 6]] = 1
+    hard = synthetic.basset_logic(presence, np.zeros(4))
+    assert hard[0, 0] == pytest.approx(synthetic.P_HIGH)
+    assert hard[1, 1] == pytest.approx(synthetic.P_HIGH)
+    assert hard[2, 1] == pytest.approx(synthetic.P_LOW)
+    assert hard[3].max() == pytest.approx(synthetic.P_LOW)
+
+
+def test_panel_validation():
+    with pytest.raises(ValueError, match="at least 10"):
+        synthetic.load_panel(["CTCF", "GATA1"])
+    with pytest.raises(ValueError, match="close names"):
+        synthetic.load_panel([*synthetic.DEFAULT_PANEL[:9], "NOTAFACTOR"])
+    with pytest.raises(ValueError, match="n_tasks"):
+        synthetic.basset_logic(np.zeros((2, 10)), np.zeros(2), n_tasks=11)
+
+
+def test_cagi_files_parse_and_match_recomputation(tmp_path, motifs):
+    record = synthetic.make_cagi_benchmark(tmp_path, n_elements=2, element_length=80, seed=2)
+    elements = pd.read_csv(tmp_path / "elements.tsv", sep="\t")
+    assert list(elements.columns) == ["element", "chrom", "start", "end", "file"]
+    assert elements["start"].iloc[0] < 300  # the first element's windows run off its contig
+    genome = pyfaidx.Fasta(record["genome"])
+    rng = np.random.default_rng(0)
+    for element in elements.itertuples():
+        text = (tmp_path / element.file).read_text().splitlines()
+        comments = [line for line in text if line.startswith("##")]
+        header = text[len(comments)]
+        assert comments and header == "#Chrom\tPos\tRef\tAlt\tValue\tConfidence"
+        table = pd.read_csv(tmp_path / element.file, sep="\t", skiprows=len(comments))
+        assert len(table) == 3 * 80
+        contig = str(genome[element.chrom][:]).upper()
+        assert all(contig[p - 1] == r for p, r in zip(table["Pos"], table["Ref"], strict=True))
+        assert (table["Ref"] != table["Alt"]).all()
+        for row in table.iloc[rng.choice(len(table), 6, replace=False)].itertuples():
+            centre = row.Pos - 1
+            window = "".join(
+                contig[i] if 0 <= i < len(contig) else "N"
+                for i in range(centre - 300, centre + 300)
+            )
+            ref = np.frombuffer(window.encode(), np.uint8)
+            codes = np.searchsorted(np.frombuffer(b"ACGNT", np.uint8), ref)
+            codes = np.array([0, 1, 2, 4, 3])[codes].astype(np.uint8)[None]
+            alt = codes.copy()
+            alt[0, 300] = "ACGT".index(row.Alt)
+            p_ref = synthetic.basset_truth_function(codes, motifs).mean()
+            p_alt = synthetic.basset_truth_function(alt, motifs).mean()
+            assert row.Value == pytest.approx(np.log(p_alt / p_ref), abs=2e-6)
+        # Planted motifs make some substitutions matter a lot, most barely at all.
+        assert np.abs(table["Value"]).max() > 0.2
+        assert np.median(np.abs(table["Value"])) < 0.05
+
+
+def test_chip_benchmark_builds_a_learnable_dataset(tmp_path, motifs):
+    out = synthetic.make_chip_benchmark(
+        tmp_path, chromosome_length=150_000, n_chip_peaks=120, n_accessible_only=200, seed=5
+    )
+    columns = ["chrom", "start", "end", "name", "score", "strand", "signal", "p", "q", "peak"]
+    chip = pd.read_csv(out["chip_peaks"], sep="\t", header=None, names=columns)
+    accessible = pd.read_csv(out["accessible_peaks"], sep="\t", header=None, names=columns)
+    width = chip["end"] - chip["start"]
+    assert width.between(150, 500).all() and (chip["peak"] < width).all()
+    assert len(chip) == 120 and len(accessible) == 320
+    # Every ChIP peak lies inside an accessible peak.
+    merged = chip.merge(accessible, on="chrom", suffixes=("", "_a"))
+    covered = merged[(merged["start_a"] <= merged["start"]) & (merged["end_a"] >= merged["end"])]
+    assert covered["name"].nunique() == 120
+    assert pyfaidx.Fasta(out["genome"])["chr1"][:10].seq.isupper()
+
+    counts = build_chip_dataset(
+        out["chip_peaks"],
+        out["accessible_peaks"],
+        out["genome"],
+        tmp_path / "d.h5",
+        tmp_path / "regions.tsv",
+        log=None,
+    )
+    assert counts["dropped_off_chromosome_positive"] >= 2
+    assert counts["dropped_contains_n_positive"] + counts["dropped_contains_n_negative"] >= 2
+    truth = map_truth_to_windows(out["truth"], tmp_path / "regions.tsv")
+    regions = pd.read_csv(tmp_path / "regions.tsv", sep="\t")
+    with_ctcf = truth[truth["motif"] == "CTCF"][["split", "index"]].drop_duplicates()
+    labelled = regions.merge(with_ctcf.assign(ctcf=1), on=["split", "index"], how="left")
+    rate = labelled.fillna({"ctcf": 0}).groupby("label")["ctcf"].mean()
+    assert rate[1] > 0.6 and rate[0] < 0.1  # focal motif marks positives, rarely negatives
+    x = _h5(tmp_path / "d.h5")["x_train"]
+    train_truth = truth[truth["split"] == "train"]
+    assert (
+        np.median(_instance_scores(x, train_truth[train_truth["motif"] != "CTCF_weak"], motifs)) > 7
+    )
