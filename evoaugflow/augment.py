@@ -258,13 +258,22 @@ class RandomMutation(Augmentation):
         return round(self.mutate_frac / 0.75 * length)
 
     def transform(self, x, generator):
-        n, _, length = x.shape
+        return self._mutate_rows(x, torch.arange(x.shape[0], device=x.device), generator)
+
+    def apply(self, x, mask, generator):
+        # Writes the new bases straight into the selected rows (no row copy out and back).
+        return self._mutate_rows(x, mask.nonzero().squeeze(1), generator)
+
+    def _mutate_rows(self, x, rows, generator):
+        """Mutate rows ``rows`` (int64 ``(n,)``) of ``x``; a new tensor."""
+        length = x.shape[2]
         k = self.n_mutations(length)
         # The k smallest of i.i.d. uniform keys: k distinct positions, a uniform subset.
-        keys = torch.rand(n, length, generator=generator, device=x.device)
+        keys = torch.rand(rows.shape[0], length, generator=generator, device=x.device)
         sites = keys.topk(k, dim=1, largest=False, sorted=False).indices
-        new_bases = _random_dna(n, k, x.dtype, generator, x.device)
-        return x.scatter(2, sites.unsqueeze(1).expand(-1, 4, -1), new_bases)
+        new_bases = _random_dna(rows.shape[0], k, x.dtype, generator, x.device)
+        channels = torch.arange(4, device=x.device).view(1, 4, 1)
+        return x.index_put((rows.view(-1, 1, 1), channels, sites.unsqueeze(1)), new_bases)
 
 
 class RandomTranslocation(Augmentation):
@@ -300,8 +309,10 @@ class RandomTranslocation(Augmentation):
 
     def transform(self, x, generator):
         n, _, length = x.shape
-        shifts = self.draw_shifts(n, generator, x.device).unsqueeze(1)
-        return _gather_columns(x, (_positions(length, x.device) - shifts) % length)
+        # reduce the (n,) shifts first so one add wraps the (n, L) index
+        shifts = (self.draw_shifts(n, generator, x.device) % length).unsqueeze(1)
+        source = _positions(length, x.device) - shifts
+        return _gather_columns(x, torch.where(source < 0, source + length, source))
 
 
 class RandomInsertion(Augmentation):
@@ -415,18 +426,13 @@ class RandomDeletion(Augmentation):
         delete_len = _uniform_int(self.delete_min, self.delete_max, n, generator, device)
         start = _uniform_int(0, length - delete_len, n, generator, device).unsqueeze(1)
         d = delete_len.unsqueeze(1)
-        left_pad = d // 2
-        j = _positions(length, device)
-        kept = j - left_pad  # rank among the L - d kept bases
-        source = torch.where(
-            j < left_pad,
-            length + j,  # random columns 0 .. floor(d/2) - 1
-            torch.where(
-                kept < length - d,
-                kept + d * (kept >= start),
-                j + d,  # random columns floor(d/2) .. d - 1
-            ),
-        )
+        # t: rank among the kept bases (floor(d/2) random bases come first); kept bases
+        # at or after the start skip the d deleted ones. Past the last kept base this
+        # runs into the random block (columns L .. L + ceil(d/2) - 1); the negative t of
+        # the 5' padding wrap to its last columns, so no random column is used twice.
+        t = _positions(length, device) - d // 2
+        source = t + d * (t >= start)
+        source = torch.where(source < 0, source + length + self.delete_max, source)
         return _gather_with_random(x, source, self.delete_max, generator)
 
 
@@ -508,8 +514,17 @@ class RandomNoise(Augmentation):
         self.noise_std = _as_float("noise_std", noise_std, 0.0)
 
     def transform(self, x, generator):
-        noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-        return x + (noise * self.noise_std + self.noise_mean)
+        return self._add_noise(x, torch.arange(x.shape[0], device=x.device), generator)
+
+    def apply(self, x, mask, generator):
+        # Adds the noise straight into the selected rows (no row copy out and back).
+        return self._add_noise(x, mask.nonzero().squeeze(1), generator)
+
+    def _add_noise(self, x, rows, generator):
+        """Add noise to rows ``rows`` (int64 ``(n,)``) of ``x``; a new tensor."""
+        noise = torch.empty((rows.shape[0], *x.shape[1:]), dtype=x.dtype, device=x.device)
+        noise.normal_(self.noise_mean, self.noise_std, generator=generator)
+        return x.index_add(0, rows, noise)
 
 
 #: Augmentation classes by config key.
@@ -649,7 +664,8 @@ class Augmenter:
         # The rank of an augmentation among i.i.d. uniform keys is a uniform random
         # permutation, so "rank < count" is a uniform subset of that size.
         keys = torch.rand(n, n_augs, generator=generator, device=device)
-        ranks = keys.argsort(dim=1).argsort(dim=1)
+        order = keys.argsort(dim=1)
+        ranks = torch.empty_like(order).scatter_(1, order, _positions(n_augs, device).expand(n, -1))
         return ranks < counts
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None):

@@ -341,7 +341,7 @@ def _read_table(path, required) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path} does not exist")
-    table = pd.read_csv(path, sep="\t", comment=None)
+    table = pd.read_csv(path, sep="\t")
     missing = [column for column in required if column not in table.columns]
     if missing:
         raise ValueError(f"{path}: missing columns {missing}; expected {required}")

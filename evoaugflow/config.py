@@ -141,6 +141,10 @@ def _semantic_problems(config: dict) -> list[str]:
             for key in ("onehot", "metadata"):
                 if not entry["cagi"].get(key):
                     problems.append(f"{where}.cagi.{key}: required when cagi.source is onehot")
+    for name, item in config["vcf"].items():
+        for dataset in item["datasets"]:
+            if dataset not in config["datasets"]:
+                problems.append(f"vcf.{name}.datasets: '{dataset}' is not under datasets")
     return problems
 
 

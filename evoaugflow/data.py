@@ -196,8 +196,7 @@ def load_dataset(
     for name, per_split in (("sequence length", lengths), ("number of tasks", tasks)):
         if len(set(per_split.values())) != 1:
             raise ValueError(
-                f"{path}: the {name} differs between splits ({per_split}); all splits must "
-                "share it"
+                f"{path}: the {name} differs between splits ({per_split}); all splits must share it"
             )
     return SequenceData(
         **{key: torch.from_numpy(value) for key, value in arrays.items()},

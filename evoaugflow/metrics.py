@@ -172,10 +172,7 @@ def regression_metrics(y_true, y_pred) -> pd.DataFrame:
             "mse": ((true - pred) ** 2).mean(axis=0),
             "pearson": np.array([_pearson(true[:, t], pred[:, t], "pearson") for t in tasks]),
             "spearman": np.array(
-                [
-                    _pearson(rankdata(true[:, t]), rankdata(pred[:, t]), "spearman")
-                    for t in tasks
-                ]
+                [_pearson(rankdata(true[:, t]), rankdata(pred[:, t]), "spearman") for t in tasks]
             ),
         }
     )

@@ -8,6 +8,12 @@ dropout) and a linear output layer. Design choices shared by all three:
   each block shortens the sequence only through its max pool (floor division).
 - Layers followed by batch norm carry no bias: the batch-norm shift makes it redundant.
   Only the output layer has a bias.
+- In a convolution block with dropout (chip) the dropout follows the max pool, as in
+  the EvoAug analysis code. The paper's text lists dropout before the pool, but the
+  maximum over dropout-scaled activations is larger in training than in evaluation, a
+  shift that the next batch norm absorbs only in training mode: on REST, five epochs
+  reached a validation loss of 0.514 with the pool first and 0.586 with dropout first.
+- Convolutions get He (Kaiming) uniform initial weights, suited to the ReLU after them.
 - ``forward`` returns raw outputs (logits for classifiers, values for regressors); the
   sigmoid is applied by :func:`evoaugflow.train.predict`.
 - The width of the first fully connected layer is computed from ``input_length``, so a
@@ -25,8 +31,8 @@ MODEL_NAMES = ("basset", "deepstarr", "chip")
 TASKS = ("binary", "regression")
 
 # Paper sizes (REFERENCE.md section 3). ``conv_dropout`` is the dropout inside each
-# convolution block, applied after the ReLU and before the max pool; ``dropout`` is the
-# dropout of the fully connected blocks.
+# convolution block, applied after the max pool; ``dropout`` is the dropout of the fully
+# connected blocks.
 _PRESETS = {
     "basset": {
         "conv_channels": (300, 200, 200),
@@ -132,10 +138,10 @@ class GenomicCNN(nn.Module):
                 nn.Conv1d(in_channels, out_channels, width, padding="same", bias=False),
                 nn.BatchNorm1d(out_channels),
                 nn.ReLU(),
+                nn.MaxPool1d(pool),
             ]
             if conv_dropout > 0:
                 layers.append(nn.Dropout(conv_dropout))
-            layers.append(nn.MaxPool1d(pool))
             blocks.append(nn.Sequential(*layers))
             in_channels, length = out_channels, length // pool
         self.conv_blocks = nn.ModuleList(blocks)
@@ -154,6 +160,19 @@ class GenomicCNN(nn.Module):
             flat_width = units
         fc_layers.append(nn.Linear(flat_width, n_tasks))
         self.fc_blocks = nn.Sequential(*fc_layers)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw fresh weights from the global torch RNG.
+
+        Convolutions get He (Kaiming) uniform initialisation for the ReLU that follows
+        them; linear and batch-norm layers get PyTorch's defaults.
+        """
+        for module in self.modules():
+            if isinstance(module, nn.Conv1d):
+                nn.init.kaiming_uniform_(module.weight, nonlinearity="relu")
+            elif module is not self and hasattr(module, "reset_parameters"):
+                module.reset_parameters()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Raw outputs.

@@ -11,6 +11,7 @@ the same in every figure. Each function accepts whatever grid of runs it is give
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +63,7 @@ def _save(figure: Figure, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
-def _augset_colors(augsets) -> dict[str, str]:
+def _augset_colors(augsets: Iterable[str]) -> dict[str, str]:
     """Colour per augset: grey for the baseline, tab10 for the rest in sorted order."""
     others = sorted(set(augsets) - {summary.BASELINE_AUGSET})
     colors = {name: _AUGSET_COLORS[i % len(_AUGSET_COLORS)] for i, name in enumerate(others)}
@@ -89,11 +90,8 @@ def _model_label(row, with_dataset: bool) -> str:
     return f"{row.dataset}\n{label}" if with_dataset else label
 
 
-def _draw_models(ax: Axes, runs: pd.DataFrame, value: str, colors: dict[str, str]) -> pd.DataFrame:
-    """Draw one slot per model: seed points, and the mean with an sd bar beside them.
-
-    Returns the per-model summary (one row per slot, in slot order).
-    """
+def _draw_models(ax: Axes, runs: pd.DataFrame, value: str, colors: dict[str, str]) -> None:
+    """Draw one slot per model: seed points, and the mean with an sd bar beside them."""
     keys = ("dataset", "augset", "stage")
     models = summary.seed_summary(runs, value, keys)
     with_dataset = models["dataset"].nunique() > 1
@@ -123,7 +121,6 @@ def _draw_models(ax: Axes, runs: pd.DataFrame, value: str, colors: dict[str, str
     )
     ax.set_xlim(-0.6, len(models) - 0.4)
     ax.grid(axis="y", alpha=0.3)
-    return models
 
 
 def _legend_outside(ax: Axes, handles: list | None = None) -> None:
@@ -141,21 +138,28 @@ def _seed_legend_handles() -> list[Line2D]:
 
 
 def plot_metric_by_augset(
-    metrics: pd.DataFrame, dataset: str, metric: str | None, path: str | os.PathLike
+    metrics: pd.DataFrame,
+    dataset: str,
+    metric: str | None,
+    path: str | os.PathLike,
+    *,
+    split: str = "test",
 ) -> Path:
-    """Test metric of every augmentation set and stage, seeds overlaid (paper Fig. 1b, 2a-b).
+    """A metric of every augmentation set and stage, seeds overlaid (paper Fig. 1b, 2a-b).
 
     Parameters
     ----------
     metrics : pandas.DataFrame
-        Tidy metrics (``summary.TIDY_COLUMNS["metrics"]``); the test split's
-        task-``mean`` rows of the full-data runs are drawn.
+        Tidy metrics (``summary.TIDY_COLUMNS["metrics"]``); the task-``mean`` rows of
+        ``split`` of the full-data runs are drawn, with the baseline's mean as a line.
     dataset : str
         Dataset to draw.
     metric : str or None
         Metric to draw; None picks the dataset's main metric (``auroc`` or ``pearson``).
     path : path
         PNG to write, ``FIGURE_PIXELS`` in size.
+    split : {"test", "valid"}, default "test"
+        Split to draw.
 
     Returns
     -------
@@ -163,9 +167,9 @@ def plot_metric_by_augset(
         ``path``.
     """
     rows = _runs_of(metrics, "metrics", dataset)
-    table = summary.comparison_table(rows, metric)
+    table = summary.comparison_table(rows, metric, split=split)
     metric = table["metric"].iloc[0]
-    runs = summary.test_means(rows, sweep=False)
+    runs = summary.split_means(rows, split=split)
     runs = runs[runs["metric"] == metric]
     figure, (ax,) = _new_figure()
     _draw_models(ax, runs, "value", _augset_colors(runs["augset"]))
@@ -179,9 +183,9 @@ def plot_metric_by_augset(
         labels.append("baseline mean")
     direction = "higher" if summary.higher_is_better(metric) else "lower"
     ax.legend(handles, labels, fontsize=8, loc="best")
-    ax.set_title(f"{dataset}: test {metric} by augmentation set and stage")
+    ax.set_title(f"{dataset}: {split} {metric} by augmentation set and stage")
     ax.set_xlabel("augmentation set / training stage")
-    ax.set_ylabel(f"test {metric}, mean over tasks ({direction} is better)")
+    ax.set_ylabel(f"{split} {metric}, mean over tasks ({direction} is better)")
     return _save(figure, path)
 
 
@@ -277,28 +281,44 @@ def plot_cagi(cagi5: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 
 def plot_datasize(
-    metrics: pd.DataFrame, dataset: str, metric: str | None, path: str | os.PathLike
+    metrics: pd.DataFrame,
+    dataset: str,
+    metric: str | None,
+    path: str | os.PathLike,
+    *,
+    split: str = "test",
 ) -> Path:
-    """Test metric against training-set size, log x, one line per model (paper Fig. 2c).
+    """A metric against training-set size, log x, one line per model (paper Fig. 2c).
 
     Parameters
     ----------
     metrics : pandas.DataFrame
         Tidy metrics with a ``train_size`` column; rows where it is set are drawn.
     dataset : str
-        Dataset to draw.
+        Dataset to draw: its sweep runs are named ``dataset`` or, as the workflow
+        names them, ``<dataset>_n<train_size>``.
     metric : str or None
         Metric to draw; None picks the dataset's main metric.
     path : path
         PNG to write, ``FIGURE_PIXELS`` in size. Lines are means over seeds; bands
         span mean ± sd (none where a size has one seed).
+    split : {"test", "valid"}, default "test"
+        Split to draw.
 
     Returns
     -------
     pathlib.Path
         ``path``.
     """
-    table = summary.datasize_table(_runs_of(metrics, "metrics", dataset), metric)
+    sweep = summary.split_means(_runs_of(metrics, "metrics"), sweep=True, split=split)
+    rows = sweep[sweep["dataset"] == dataset]
+    if rows.empty:
+        found = ", ".join(sorted(sweep["dataset"].unique())) or "none"
+        raise ValueError(
+            f"dataset={dataset!r} has no {split} rows with a train_size in metrics; "
+            f"size sweeps found: {found}"
+        )
+    table = summary.datasize_table(rows, metric, split=split)
     metric = table["metric"].iloc[0]
     colors = _augset_colors(table["augset"])
     figure, (ax,) = _new_figure()
@@ -325,9 +345,9 @@ def plot_datasize(
     ax.grid(alpha=0.3)
     _legend_outside(ax)
     direction = "higher" if summary.higher_is_better(metric) else "lower"
-    ax.set_title(f"{dataset}: test {metric} against training-set size")
+    ax.set_title(f"{dataset}: {split} {metric} against training-set size")
     ax.set_xlabel("training sequences (log scale)")
-    ax.set_ylabel(f"test {metric}, mean ± sd over seeds ({direction} is better)")
+    ax.set_ylabel(f"{split} {metric}, mean ± sd over seeds ({direction} is better)")
     return _save(figure, path)
 
 

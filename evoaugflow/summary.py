@@ -95,9 +95,8 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> N
         raise ValueError(f"{what}: expected a pandas DataFrame, got {type(frame).__name__}")
     missing = [name for name in columns if name not in frame.columns]
     if missing:
-        raise ValueError(
-            f"{what}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, frame.columns)) or 'none'}"
-        )
+        found = ", ".join(map(str, frame.columns)) or "none"
+        raise ValueError(f"{what}: missing column(s) {', '.join(missing)}; found {found}")
 
 
 def _required_for(columns: str | Sequence[str] | None) -> tuple[tuple[str, ...], str]:
@@ -277,26 +276,36 @@ def _format_mean_sd(mean: float, sd: float, n_seeds: int) -> str:
     return f"{mean:.{decimals}f} ± {sd:.{decimals}f}"
 
 
-def test_means(metrics: pd.DataFrame, sweep: bool) -> pd.DataFrame:
-    """Rows of the test split's task ``mean``: the full-data runs, or the size sweep.
+def split_means(metrics: pd.DataFrame, sweep: bool = False, split: str = "test") -> pd.DataFrame:
+    """Task-``mean`` rows of one split: the full-data runs, or the size sweep.
 
     Parameters
     ----------
     metrics : pandas.DataFrame
         Tidy metrics (``TIDY_COLUMNS["metrics"]``).
-    sweep : bool
-        False keeps runs without a ``train_size`` (NaN, or no such column); True keeps
-        the runs with one (``train_size`` as ``int64``). Rows with a NaN value are
-        dropped either way.
+    sweep : bool, default False
+        False keeps runs without a ``train_size`` (NaN, or no such column). True keeps
+        the runs with one, ``train_size`` as ``int64``, and removes the workflow's
+        ``_n<train_size>`` suffix from their dataset names, so that every size of one
+        data set shares its name. Rows with a NaN value are dropped either way.
+    split : {"test", "valid"}, default "test"
+        Split to keep.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The kept rows, sorted with :func:`sort_runs`.
 
     Raises
     ------
     ValueError
-        If columns are missing, ``sweep`` is True without a ``train_size`` column, or
-        one run and metric appears in more than one row.
+        If columns are missing, ``split`` is unknown, ``sweep`` is True without a
+        ``train_size`` column, or one run and metric appears in more than one row.
     """
     require_columns(metrics, TIDY_COLUMNS["metrics"], "metrics")
-    keep = metrics["split"].eq("test") & metrics["task"].eq("mean") & metrics["value"].notna()
+    if split not in ("test", "valid"):
+        raise ValueError(f"split={split!r} is unknown; use 'test' or 'valid'")
+    keep = metrics["split"].eq(split) & metrics["task"].eq("mean") & metrics["value"].notna()
     sizes = metrics["train_size"] if "train_size" in metrics.columns else None
     if sweep:
         if sizes is None:
@@ -307,6 +316,10 @@ def test_means(metrics: pd.DataFrame, sweep: bool) -> pd.DataFrame:
     rows = metrics.loc[keep].copy()
     if sweep:
         rows["train_size"] = rows["train_size"].astype("int64")
+        rows["dataset"] = [
+            name.removesuffix(f"_n{size}")
+            for name, size in zip(rows["dataset"], rows["train_size"], strict=True)
+        ]
     # A fixed row order makes every later sum, and so every digit, independent of
     # the order in which the files were collected.
     rows = sort_runs(rows)
@@ -321,7 +334,7 @@ def test_means(metrics: pd.DataFrame, sweep: bool) -> pd.DataFrame:
     return rows
 
 
-def _resolve_metric(frame: pd.DataFrame, dataset: str, metric: str | None) -> str:
+def _resolve_metric(frame: pd.DataFrame, dataset: str, metric: str | None, split: str) -> str:
     """The metric to compare for one dataset: ``metric`` or the main one present."""
     present = set(frame["metric"])
     if metric is None:
@@ -331,13 +344,13 @@ def _resolve_metric(frame: pd.DataFrame, dataset: str, metric: str | None) -> st
         higher_is_better(metric)
     if metric not in present:
         raise ValueError(
-            f"metrics: dataset {dataset!r} has no test rows for metric {metric!r}; "
+            f"metrics: dataset {dataset!r} has no {split} rows for metric {metric!r}; "
             f"found {', '.join(sorted(present))}"
         )
     return metric
 
 
-def _paired_difference(values: pd.Series, reference: pd.Series | None, is_reference: bool):
+def _paired_difference(values: pd.Series, reference: pd.Series | None, is_reference: bool) -> dict:
     """Paired difference of ``values`` to ``reference`` (both indexed by seed)."""
     result = {
         "n_paired": 0,
@@ -370,12 +383,14 @@ def _paired_difference(values: pd.Series, reference: pd.Series | None, is_refere
     return result | {"note": "; ".join(notes)}
 
 
-def comparison_table(metrics: pd.DataFrame, metric: str | None = None) -> pd.DataFrame:
+def comparison_table(
+    metrics: pd.DataFrame, metric: str | None = None, split: str = "test"
+) -> pd.DataFrame:
     """Compare every augmentation set and stage with the baseline, per dataset.
 
-    Uses the test split's task-``mean`` rows of the full-data runs (rows whose
-    ``train_size`` is NaN, or all rows without that column). The reference of every
-    row is the baseline's stage-1 run with the same seed.
+    Uses the task-``mean`` rows of ``split`` of the full-data runs (rows whose
+    ``train_size`` is NaN, or all rows without that column; see :func:`split_means`).
+    The reference of every row is the baseline's stage-1 run with the same seed.
 
     Parameters
     ----------
@@ -384,6 +399,8 @@ def comparison_table(metrics: pd.DataFrame, metric: str | None = None) -> pd.Dat
     metric : str, optional
         Metric to compare in every dataset. Default None: each dataset's main metric
         (``auroc`` where present, otherwise ``pearson``; see :func:`main_metric`).
+    split : {"test", "valid"}, default "test"
+        Split to compare.
 
     Returns
     -------
@@ -399,18 +416,18 @@ def comparison_table(metrics: pd.DataFrame, metric: str | None = None) -> pd.Dat
     Raises
     ------
     ValueError
-        If columns are missing, no test/mean rows remain, a run appears twice, or a
+        If columns are missing, no rows of ``split`` remain, a run appears twice, or a
         dataset lacks the requested metric.
     """
-    rows = test_means(metrics, sweep=False)
+    rows = split_means(metrics, sweep=False, split=split)
     if rows.empty:
         raise ValueError(
-            "metrics: no rows with split 'test', task 'mean', a value and no train_size; "
-            "pass the evaluation TSVs of the full-data runs"
+            f"metrics: no rows with split {split!r}, task 'mean', a value and no "
+            "train_size; pass the evaluation TSVs of the full-data runs"
         )
     tables = []
     for dataset, frame in rows.groupby("dataset", sort=True):
-        name = _resolve_metric(frame, dataset, metric)
+        name = _resolve_metric(frame, dataset, metric, split)
         higher = higher_is_better(name)
         values = frame[frame["metric"] == name]
         table = seed_summary(values, "value", ("dataset", "augset", "stage"))
@@ -439,15 +456,20 @@ def comparison_table(metrics: pd.DataFrame, metric: str | None = None) -> pd.Dat
     return table
 
 
-def datasize_table(metrics: pd.DataFrame, metric: str | None = None) -> pd.DataFrame:
-    """Mean and sd over seeds of the test metric for each training-set size.
+def datasize_table(
+    metrics: pd.DataFrame, metric: str | None = None, split: str = "test"
+) -> pd.DataFrame:
+    """Mean and sd over seeds of a metric for each training-set size.
 
     Parameters
     ----------
     metrics : pandas.DataFrame
         Tidy metrics with a ``train_size`` column; rows where it is set are the sweep.
+        Their dataset names lose the workflow's ``_n<train_size>`` suffix.
     metric : str, optional
         Metric to summarise. Default None: each dataset's main metric.
+    split : {"test", "valid"}, default "test"
+        Split to summarise.
 
     Returns
     -------
@@ -460,14 +482,15 @@ def datasize_table(metrics: pd.DataFrame, metric: str | None = None) -> pd.DataF
     ValueError
         If ``train_size`` is absent or never set, or a dataset lacks the metric.
     """
-    rows = test_means(metrics, sweep=True)
+    rows = split_means(metrics, sweep=True, split=split)
     if rows.empty:
         raise ValueError(
-            "metrics: no test/mean rows with a train_size; pass the size sweep's evaluations"
+            f"metrics: no rows with split {split!r}, task 'mean' and a train_size; "
+            "pass the size sweep's evaluations"
         )
     tables = []
     for dataset, frame in rows.groupby("dataset", sort=True):
-        name = _resolve_metric(frame, dataset, metric)
+        name = _resolve_metric(frame, dataset, metric, split)
         values = frame[frame["metric"] == name]
         table = seed_summary(values, "value", ("dataset", "train_size", "augset", "stage"))
         table.insert(1, "metric", name)

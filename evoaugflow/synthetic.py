@@ -36,6 +36,7 @@ from scipy.special import expit
 from evoaugflow.io import atomic_path, write_text_atomic
 from evoaugflow.jaspar import fetch_motifs
 from evoaugflow.meme import Motif
+from evoaugflow.variants import variant_index
 
 BACKGROUND = np.array([0.295, 0.205, 0.205, 0.295])
 DEFAULT_PANEL = (
@@ -879,7 +880,8 @@ def make_cagi_benchmark(
     element sits 100 nt from its contig start, so windows centred on its variants run off
     the contig. The true effect of a substitution is
     ``log(mean_t p_alt / mean_t p_ref)`` under :func:`basset_truth_function` applied to the
-    ``window`` nt centred on the variant (variant at index ``window // 2``; positions off
+    ``window`` nt centred on the variant (variant at index ``variants.variant_index(window)`` = ``(window - 1) // 2``, the
+    published CAGI_onehot convention; positions off
     the contig count as N, log-odds 0).
 
     Parameters
@@ -913,6 +915,7 @@ def make_cagi_benchmark(
     rng = np.random.default_rng(seed)
     elements, _ = _generate(rng, n_elements, element_length, motifs, 3, 1.0, 0.15, _basset_pairs)
     out_dir = Path(out_dir)
+    centre = variant_index(window)
     names = [f"SYN{k + 1}" for k in range(n_elements)]
     contigs, table, variants_per_element = [], [], {}
     for k, element in enumerate(elements):
@@ -920,13 +923,13 @@ def make_cagi_benchmark(
         contig = np.concatenate([_random_codes(rng, left), element, _random_codes(rng, flank)])
         contigs.append(contig)
         position = left + np.arange(element_length)  # 0-based contig positions
-        window_columns = position[:, None] - window // 2 + np.arange(window)
+        window_columns = position[:, None] - centre + np.arange(window)
         inside = (window_columns >= 0) & (window_columns < contig.size)
         reference = np.where(inside, contig[np.clip(window_columns, 0, contig.size - 1)], 4)
         ref_base = contig[position]
         alt_base = (ref_base[:, None] + np.arange(1, 4)) % 4  # (L, 3) the other three bases
         alternative = np.repeat(reference, 3, axis=0)
-        alternative[:, window // 2] = alt_base.ravel()
+        alternative[:, centre] = alt_base.ravel()
         p_ref = basset_truth_function(reference, motifs, n_tasks).mean(axis=1)
         p_alt = basset_truth_function(alternative, motifs, n_tasks).mean(axis=1)
         effect = np.log(p_alt / np.repeat(p_ref, 3))

@@ -346,12 +346,10 @@ def tomtom(
         table = _meme_binary_table(queries, targets, motif_pseudo)
     else:
         table = _memelite_table(queries, targets, motif_pseudo, seed, n_jobs)
-    query_rank = {motif.id: index for index, motif in enumerate(queries)}
-    table = (
-        table.assign(_query=table["Query_ID"].map(query_rank))
-        .sort_values(["_query", "p-value", "Overlap"], ascending=[True, True, False], kind="stable")
-        .drop(columns="_query")
-    )
+    query_rank = table["Query_ID"].map({motif.id: index for index, motif in enumerate(queries)})
+    # Queries in input order; within a query by p-value, then larger overlap first.
+    order = np.lexsort((-table["Overlap"].to_numpy(), table["p-value"].to_numpy(), query_rank))
+    table = table.take(order)
     if q_threshold is not None:
         table = table[table["q-value"] <= q_threshold]
     return table.loc[:, list(TOMTOM_COLUMNS)].reset_index(drop=True)

@@ -202,9 +202,10 @@ def train_stage(
     ----------
     model : GenomicCNN
         Model from :func:`evoaugflow.models.get_model`; its ``input_length`` must equal
-        ``augmenter.output_length(L)`` (or L without insertion). Its initial weights are
-        the caller's: seed them (``torch.manual_seed``) before building it. On return it
-        holds the best weights, on ``device``.
+        ``augmenter.output_length(L)`` (or L without insertion). A fresh run starts from
+        weights drawn by ``model.reset_parameters()`` after ``torch.manual_seed(seed)``,
+        or from ``init_from``; the weights it holds on entry are
+        discarded. On return it holds the best weights, on ``device``.
     data : SequenceData
         Train and valid splits are used; x ``(N, 4, L)``, y ``(N, T)``.
     out_dir : str or PathLike
@@ -237,7 +238,8 @@ def train_stage(
     lr_factor : float, default 0.1
         ReduceLROnPlateau factor, in (0, 1).
     seed : int, default 0
-        Seeds the training generator and the global torch RNG.
+        Seeds the initial weights, the training generator (batch order, augmentations)
+        and the global torch RNG (dropout).
     device : {"auto", "cpu", "cuda"} or torch.device, default "auto"
         See :func:`resolve_device`.
     bf16 : bool, default False
@@ -395,9 +397,13 @@ def train_stage(
         _set_rng_state(state["rng"], device)
         _write_outputs(out_dir, state)
     else:
+        # The starting weights come from the seed (or init_from), never from how the
+        # caller happened to build the model, so one seed reproduces the whole run.
         torch.manual_seed(seed)
         if init_record is not None:
             model.load_state_dict(init_record["state_dict"])
+        else:
+            model.reset_parameters()
         state = {
             "format": CHECKPOINT_FORMAT,
             "history": [],
@@ -472,14 +478,22 @@ def train_stage(
 
         if valid_loss < state["best_loss"]:
             state["best_loss"], state["best_epoch"], state["bad_epochs"] = valid_loss, epoch, 0
-            state["best_state"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            state["best_state"] = {
+                k: v.detach().cpu().clone() for k, v in model.state_dict().items()
+            }
         else:
             state["bad_epochs"] += 1
         if state["best_state"] is None:  # a non-finite first validation loss
-            state["best_state"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            state["best_state"] = {
+                k: v.detach().cpu().clone() for k, v in model.state_dict().items()
+            }
         seconds = time.perf_counter() - started
         state["history"].append(
-            dict(zip(HISTORY_COLUMNS, (epoch, epoch_lr, train_loss, valid_loss, seconds), strict=True))
+            dict(
+                zip(
+                    HISTORY_COLUMNS, (epoch, epoch_lr, train_loss, valid_loss, seconds), strict=True
+                )
+            )
         )
         state["finished"] = epoch == max_epochs or state["bad_epochs"] >= early_stopping_patience
         state.update(

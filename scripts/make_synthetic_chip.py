@@ -6,13 +6,12 @@ sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 
 from pathlib import Path
 
-from evoaugflow.jaspar import fetch_motifs
 from evoaugflow.synthetic import make_chip_benchmark
 
-panel = fetch_motifs(snakemake.params.panel)
 make_chip_benchmark(
     Path(snakemake.output.genome).parent,
-    panel,
+    snakemake.params.panel,
+    release=snakemake.params.release,
     seed=snakemake.params.seed,
     **snakemake.params.settings,
 )

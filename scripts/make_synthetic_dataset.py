@@ -5,17 +5,16 @@ import sys
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 
 from evoaugflow import synthetic
-from evoaugflow.jaspar import fetch_motifs
 
 makers = {
     "synthetic_deepstarr": synthetic.make_deepstarr_benchmark,
     "synthetic_basset": synthetic.make_basset_benchmark,
 }
-panel = fetch_motifs(snakemake.params.panel)
 makers[snakemake.params.kind](
     snakemake.output.h5,
     snakemake.output.truth,
-    panel,
+    snakemake.params.panel,
+    release=snakemake.params.release,
     seed=snakemake.params.seed,
     **snakemake.params.settings,
 )

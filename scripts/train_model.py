@@ -14,6 +14,9 @@ from evoaugflow.models import get_model
 from evoaugflow.train import load_model, train_stage
 
 run = snakemake.params.run
+# A job that was given a GPU must train on it: "cuda" fails loudly (naming the node) when
+# CUDA is not available, instead of silently training on the CPU.
+device = "cuda" if snakemake.resources.get("gpu", 0) else run["device"]
 torch.set_num_threads(snakemake.threads)
 data = load_dataset(
     snakemake.input.data,
@@ -41,7 +44,7 @@ train_stage(
     stage="pretrain" if run["stage"] == "stage1" else "finetune",
     init_from=init_from,
     seed=run["seed"],
-    device=run["device"],
+    device=device,
     verbose=False,
     extra_params={key: run[key] for key in ("dataset", "augset", "train_size", "data_seed")},
     **run["recipe"],

@@ -4,8 +4,12 @@
 state, spool, pid and log file under one folder, starts ``munged``, ``slurmctld`` and
 ``slurmd`` in the foreground as children of the test process (so it knows exactly which
 processes to stop) and waits, with a timeout, until ``sinfo`` reports the node idle.
-Nothing is written under /etc: clients find the cluster through the ``SLURM_CONF``
-variable of `LocalSlurmCluster.env`. The daemons need root; Debian's ``slurm-wlm`` and
+Nothing is written under /etc: clients find the cluster through `LocalSlurmCluster.env`,
+which sets ``SLURM_CONF`` and puts first on ``PATH`` a folder of wrappers (``srun``,
+``sbatch``...) that set it again. The wrappers are needed because the Slurm executor's
+job step drops every ``SLURM_*`` variable before it calls ``srun`` inside a job, so on a
+cluster whose configuration is not at the default path /etc/slurm/slurm.conf that
+``srun`` would find no configuration. The daemons need root; Debian's ``slurm-wlm`` and
 ``munge`` packages provide them (`ensure_slurm_installed`).
 """
 
@@ -24,7 +28,18 @@ from pathlib import Path
 from evoaugflow.io import write_text_atomic
 
 #: Programs the cluster needs: daemons, and the clients the Slurm executor plugin calls.
-REQUIRED_PROGRAMS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo", "scontrol")
+REQUIRED_PROGRAMS = (
+    "munged",
+    "slurmctld",
+    "slurmd",
+    "srun",
+    "sbatch",
+    "squeue",
+    "sinfo",
+    "scontrol",
+)
+#: Client programs wrapped so that they find the cluster even without ``SLURM_CONF``.
+CLIENT_PROGRAMS = ("srun", "sbatch", "squeue", "sinfo", "scontrol", "scancel")
 #: Debian packages that provide `REQUIRED_PROGRAMS`.
 DEBIAN_PACKAGES = ("slurm-wlm", "munge")
 #: Name of the one partition; it is the cluster's default.
@@ -207,9 +222,28 @@ class LocalSlurmCluster:
         """The cluster's ``slurm.conf``."""
         return self.root / "slurm.conf"
 
+    @property
+    def bin_dir(self) -> Path:
+        """Folder of the client wrappers that `env` puts first on ``PATH``."""
+        return self.root / "bin"
+
     def env(self) -> dict[str, str]:
-        """The current environment plus ``SLURM_CONF`` pointing at this cluster."""
-        return {**os.environ, "SLURM_CONF": str(self.conf_path)}
+        """The current environment, pointed at this cluster (``SLURM_CONF``, ``PATH``)."""
+        path = os.pathsep.join(filter(None, [str(self.bin_dir), os.environ.get("PATH")]))
+        return {**os.environ, "SLURM_CONF": str(self.conf_path), "PATH": path}
+
+    def _write_client_wrappers(self) -> None:
+        """One executable ``<bin_dir>/<program>`` per client that sets SLURM_CONF and execs it."""
+        self.bin_dir.mkdir(exist_ok=True)
+        for program in CLIENT_PROGRAMS:
+            real = shutil.which(program)
+            if real is None:
+                raise SlurmUnavailable(f"{program} is not installed")
+            wrapper = self.bin_dir / program
+            write_text_atomic(
+                wrapper, f'#!/bin/sh\nSLURM_CONF="{self.conf_path}" exec "{real}" "$@"\n'
+            )
+            wrapper.chmod(0o755)
 
     def run_client(self, *command: str, timeout_s: float = 15.0) -> subprocess.CompletedProcess:
         """Run a Slurm client command (``squeue``, ``scontrol``...) against this cluster.
@@ -274,6 +308,7 @@ class LocalSlurmCluster:
         key.write_bytes(secrets.token_bytes(1024))
         key.chmod(0o400)
         write_text_atomic(self.root / "plugstack.conf", "")
+        self._write_client_wrappers()
         write_text_atomic(
             self.conf_path,
             slurm_conf_text(

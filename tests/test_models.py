@@ -104,7 +104,12 @@ def test_narrowing_kwargs_and_task(device):
     assert get_model("deepstarr", 249, 2).task == "regression"
     # chip: a dropout module inside each conv block only when conv_dropout > 0
     assert not any(isinstance(m, torch.nn.Dropout) for m in model.conv_blocks.modules())
-    assert sum(isinstance(m, torch.nn.Dropout) for m in get_model("chip", 200, 1).modules()) == 4
+    chip = get_model("chip", 200, 1)
+    assert sum(isinstance(m, torch.nn.Dropout) for m in chip.modules()) == 4
+    # conv, batch norm, ReLU, max pool, then dropout
+    kinds = [type(m).__name__ for m in chip.conv_blocks[0]]
+    assert kinds == ["Conv1d", "BatchNorm1d", "ReLU", "MaxPool1d", "Dropout"]
+    assert chip.conv_blocks[0][4].p == 0.2 and chip.fc_blocks[4].p == 0.5
     x = torch.rand(5, 4, 100, device=device)
     model.eval()
     assert model(x).shape == (5, 2)
@@ -137,3 +142,24 @@ def test_bad_arguments(kwargs, message):
     args = {"name": "chip", "input_length": 200, "n_tasks": 1, **kwargs}
     with pytest.raises(ValueError, match=message):
         get_model(**args)
+
+
+def test_reset_parameters_is_seeded_he_initialisation():
+    torch.manual_seed(1)
+    model = get_model("deepstarr", 249, 2)
+    torch.manual_seed(2)
+    same = get_model("deepstarr", 249, 2)
+    with torch.no_grad():
+        model.fc_blocks[-1].bias.fill_(3.0)
+        model.conv_blocks[1][1].running_mean.fill_(5.0)
+    # the seed alone decides the fresh weights, whatever the model held before
+    for each in (model, same):
+        torch.manual_seed(0)
+        each.reset_parameters()
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, same.state_dict()[key]), key
+    # He uniform: bound sqrt(6 / fan_in); fan_in = 256 * 3 for the second convolution
+    weight = model.conv_blocks[1][0].weight
+    bound = (6 / (256 * 3)) ** 0.5
+    assert weight.abs().max() <= bound
+    assert weight.std().item() == pytest.approx(bound / 3**0.5, rel=0.02)

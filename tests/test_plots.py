@@ -178,7 +178,7 @@ def test_bad_inputs_raise_and_write_nothing(tmp_path):
         plots.plot_metric_by_augset(metrics, "chip", "r2", target)
     with pytest.raises(ValueError, match="train_size"):
         plots.plot_datasize(metrics.drop(columns="train_size"), "chip", None, target)
-    with pytest.raises(ValueError, match="no test/mean rows with a train_size"):
+    with pytest.raises(ValueError, match="dataset='chip' has no test rows with a train_size"):
         plots.plot_datasize(metrics, "chip", None, target)
     with pytest.raises(ValueError, match=r"filters: missing column\(s\) hit_rate"):
         plots.plot_filter_summary(

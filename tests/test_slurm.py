@@ -11,6 +11,7 @@ cannot host a cluster.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -43,8 +44,15 @@ CPU_SET_RESOURCES = [
     for rule in ("train_model", "finetune_model")
     for name, value in (("gpu", 0), ("cpus_per_task", 1), ("mem_mb", 3000), ("runtime", 30))
 ]
-# Site settings the profile reads (see its header).
-PROFILE_ENV = {"EVOAUG_SLURM_PARTITION": PARTITION, "EVOAUG_SLURM_GPUS": "0"}
+# Site settings the profile reads (see its header), and those of the test cluster's runs.
+SITE_VARIABLES = (
+    "EVOAUG_SLURM_ACCOUNT",
+    "EVOAUG_SLURM_PARTITION",
+    "EVOAUG_SLURM_GPU_PARTITION",
+    "EVOAUG_SLURM_GPU_MODEL",
+    "EVOAUG_SLURM_GPUS",
+)
+CPU_SITE = {"EVOAUG_SLURM_PARTITION": PARTITION, "EVOAUG_SLURM_GPUS": "0"}
 # Executor settings of snakemake-executor-plugin-slurm 2.x for a cluster without
 # accounting: sacct needs slurmdbd, squeue only needs MinJobAge (600 s in the test
 # cluster) to exceed three status-check intervals. Successful jobs' Slurm logs are kept
@@ -88,7 +96,12 @@ rule gather:
 """
 
 
-def snakemake(workdir: Path, *args: str, env: dict | None = None, timeout_s: float = 60):
+def site_env(base: dict, site: dict) -> dict:
+    """``base`` with the profile's site variables replaced by exactly those in ``site``."""
+    return {key: value for key, value in base.items() if key not in SITE_VARIABLES} | site
+
+
+def snakemake(workdir: Path, *args: str, env: dict, timeout_s: float = 60):
     """Run snakemake with the Slurm profile in ``workdir``; return the finished process."""
     command = [sys.executable, "-m", "snakemake", "--profile", str(PROFILE), *args]
     return subprocess.run(
@@ -132,7 +145,7 @@ rule summarize:
 
 
 @pytest.mark.parametrize(
-    ("site_env", "expected_train", "expected_default"),
+    ("site", "expected_train", "expected_default"),
     [
         (
             {},
@@ -158,23 +171,11 @@ rule summarize:
     ],
     ids=["defaults", "site-env", "cpu-only"],
 )
-def test_profile_dry_run_resolves_resources(
-    tmp_path, monkeypatch, site_env, expected_train, expected_default
-):
+def test_profile_dry_run_resolves_resources(tmp_path, site, expected_train, expected_default):
     """Snakemake 9 accepts the profile and applies its environment-driven resources."""
-    for name in (
-        "EVOAUG_SLURM_ACCOUNT",
-        "EVOAUG_SLURM_PARTITION",
-        "EVOAUG_SLURM_GPU_PARTITION",
-        "EVOAUG_SLURM_GPU_MODEL",
-        "EVOAUG_SLURM_GPUS",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in site_env.items():
-        monkeypatch.setenv(name, value)
     (tmp_path / "Snakefile").write_text(PROFILE_SNAKEFILE)
 
-    result = snakemake(tmp_path, "-n", "summary.txt")
+    result = snakemake(tmp_path, "-n", "summary.txt", env=site_env(dict(os.environ), site))
 
     assert result.returncode == 0, result.stderr[-3000:]
     resources = dry_run_resources(result.stdout + result.stderr)
@@ -303,11 +304,13 @@ def slurm_cluster(tmp_path_factory):
 def run_under_slurm(cluster: LocalSlurmCluster, workdir: Path, *args: str, timeout_s: float):
     """Run snakemake through the Slurm executor in ``workdir``; fail with the log tail."""
     started = time.monotonic()
-    env = {**cluster.env(), **PROFILE_ENV}
+    env = site_env(cluster.env(), CPU_SITE)
     try:
         result = snakemake(workdir, *SLURM_FLAGS, *args, env=env, timeout_s=timeout_s)
     except subprocess.TimeoutExpired as error:
-        tail = (error.stderr or b"")[-3000:]
+        # TimeoutExpired carries bytes even when the run asked for text.
+        stderr = error.stderr or b""
+        tail = (stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr)[-3000:]
         queue = cluster.run_client("squeue", "--states=all").stdout
         pytest.fail(f"snakemake ran past {timeout_s} s; squeue:\n{queue}\nlog tail:\n{tail}")
     log = result.stdout + result.stderr
@@ -318,12 +321,7 @@ def run_under_slurm(cluster: LocalSlurmCluster, workdir: Path, *args: str, timeo
 
 def submitted_job_ids(log: str) -> dict[str, str]:
     """Slurm job id per Snakemake job id, from the executor's submission lines."""
-    return dict(
-        (snakemake_id, slurm_id)
-        for snakemake_id, slurm_id in re.findall(
-            r"Job (\d+) has been submitted with SLURM jobid (\d+)", log
-        )
-    )
+    return dict(re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+)", log))
 
 
 def assert_completed_under_slurm(cluster: LocalSlurmCluster, slurm_ids, workdir: Path):
@@ -357,6 +355,33 @@ def test_small_workflow_runs_each_job_as_a_slurm_job(slurm_cluster, tmp_path):
     # gather depends on both record jobs, so Slurm must have been given it last.
     assert int(recorded[2][0]) > max(int(recorded[0][0]), int(recorded[1][0]))
     assert_completed_under_slurm(slurm_cluster, submitted.values(), tmp_path)
+
+
+@pytest.mark.slurm
+def test_profile_gpu_request_reaches_slurm(slurm_cluster, tmp_path):
+    """The profile's training resources become sbatch flags; Slurm sees the GPU request.
+
+    The test node has no GPU, so Slurm must refuse the job: proof that `gpu: 1` is sent
+    as a real GPU request and not dropped on the way.
+    """
+    (tmp_path / "Snakefile").write_text(
+        'rule train_model:\n    output:\n        "model.txt",\n'
+        '    shell:\n        "echo $SLURM_JOB_ID > {output}"\n'
+    )
+    env = site_env(slurm_cluster.env(), {"EVOAUG_SLURM_GPU_PARTITION": PARTITION})
+    result = snakemake(
+        tmp_path, *SLURM_FLAGS, "--retries", "0", "model.txt", env=env, timeout_s=120
+    )
+
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, log[-3000:]
+    assert "Invalid generic resource (gres) specification" in log, log[-3000:]
+    sbatch = re.search(r"^\s*sbatch --parsable .*$", log, flags=re.MULTILINE)
+    assert sbatch, log[-3000:]
+    flags = sbatch.group(0).split("--wrap")[0].split()
+    for flag in ("--gpus=1", "--cpus-per-task=4", "--mem", "32000", "-t", "480", "-p", PARTITION):
+        assert flag in flags, (flag, flags)
+    assert not (tmp_path / "model.txt").exists()
 
 
 @pytest.mark.slurm
@@ -394,4 +419,3 @@ def test_real_workflow_target_under_slurm(slurm_cluster, tmp_path):
     # The training job really ran the recipe with the override (2 epochs at most).
     history = workdir / "results" / "train" / "chip_synth" / "baseline" / "0" / "history.tsv"
     assert 1 <= len(history.read_text().strip().splitlines()) - 1 <= 2
-

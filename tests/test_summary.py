@@ -137,6 +137,16 @@ def test_comparison_table_known_numbers(metrics):
     assert table["note"].str.contains("zero variance").sum() == 0
 
 
+def test_other_split(metrics):
+    valid = summary.comparison_table(metrics, split="valid")
+    test = summary.comparison_table(metrics)
+    # The decoy validation rows are the test values + 0.3: same differences, shifted means.
+    np.testing.assert_allclose(valid["mean"], test["mean"] + 0.3)
+    np.testing.assert_allclose(valid["diff_mean"], test["diff_mean"], atol=1e-12)
+    with pytest.raises(ValueError, match="split='train' is unknown"):
+        summary.comparison_table(metrics, split="train")
+
+
 def test_mse_lower_is_better(metrics):
     table = summary.comparison_table(metrics[metrics.dataset == "starr"], metric="mse")
     assert set(table["metric"]) == {"mse"} and not table["higher_is_better"].any()
@@ -219,7 +229,9 @@ def test_datasize_table(metrics):
     for size, base, full in ((100, (0.60, 0.64), (0.70, 0.72)), (1000, (0.80, 0.82), (0.85, 0.85))):
         for seed in (0, 1):
             for augset, values in (("baseline", base), ("full", full)):
-                for row in _run_rows("chip", augset, "stage1", seed, {"auroc": values[seed]}):
+                # The workflow names a sweep's data sets <base>_n<train_size>.
+                name = f"chip_n{size}"
+                for row in _run_rows(name, augset, "stage1", seed, {"auroc": values[seed]}):
                     sweep.append(row | {"train_size": size})
     combined = pd.concat([metrics, pd.DataFrame(sweep)], ignore_index=True)
     table = summary.datasize_table(combined)
@@ -234,6 +246,7 @@ def test_datasize_table(metrics):
         [np.std([0.6, 0.64], ddof=1), np.std([0.7, 0.72], ddof=1), np.std([0.8, 0.82], ddof=1), 0.0]
     )
     assert (table["n_seeds"] == 2).all() and set(table["metric"]) == {"auroc"}
+    assert set(table["dataset"]) == {"chip"}
     # The sweep rows must not leak into the full-data comparison.
     pd.testing.assert_frame_equal(
         summary.comparison_table(combined), summary.comparison_table(metrics)

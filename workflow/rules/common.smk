@@ -1,12 +1,14 @@
 # Config validation, wildcard constraints and every input function of the workflow.
-import json
 import re
 import sys
 from pathlib import Path
 
+# The package is importable by this Snakefile and, through the sys.path that Snakemake
+# hands every script, by each job, also inside a conda environment that lacks it.
 sys.path.insert(0, workflow.basedir)
 
 from evoaugflow import config as grid
+from evoaugflow.download import load_manifest
 
 # Validate before any job: an invalid config stops here with the key's path and the reason.
 _validated = grid.validate_config(
@@ -15,9 +17,19 @@ _validated = grid.validate_config(
 config.clear()
 config.update(_validated)
 
-SCRIPTS = Path(workflow.basedir) / "scripts"
+RESOURCES = Path(workflow.basedir) / "resources"
 RUNS = grid.runs(config)
 DATASETS = grid.dataset_names(config)
+ZENODO = {row["name"]: row for row in load_manifest(RESOURCES / "zenodo_7265991.tsv")}
+GENOMES = {row["build"]: row for row in load_manifest(RESOURCES / "genomes.tsv")}
+# Data sets as configured (size-sweep copies are summarised under their base data set).
+CONFIGURED = list(config["datasets"])
+SWEPT = [name for name in CONFIGURED if config["datasets"][name]["train_sizes"]]
+
+
+def run_records():
+    """Identity of each run, aligned with evaluation_tables() and histories()."""
+    return [run_identity(run) for run in RUNS]
 
 
 def _names_regex(names):
@@ -62,7 +74,9 @@ def model_path(dataset, augset, seed, stage):
 
 def run_model(wildcards):
     """The trained model a downstream rule reads."""
-    return model_path(wildcards.dataset, wildcards.augset, wildcards.seed, wildcards.stage)
+    return model_path(
+        wildcards.dataset, wildcards.augset, wildcards.seed, wildcards.stage
+    )
 
 
 def train_params(wildcards, stage):
@@ -85,8 +99,16 @@ def train_params(wildcards, stage):
     }
 
 
-def runs_where(predicate):
-    return [run for run in RUNS if predicate(run)]
+def run_identity(wildcards):
+    """How a run is named in the tidy tables: size-sweep copies under their base data set."""
+    base, train_size = grid.resolve_dataset(config, wildcards.dataset)
+    return {
+        "dataset": base,
+        "augset": wildcards.augset,
+        "stage": wildcards.stage,
+        "seed": int(wildcards.seed),
+        "train_size": train_size,
+    }
 
 
 def evaluation_tables():
@@ -95,3 +117,119 @@ def evaluation_tables():
 
 def histories():
     return [f"results/{run.step}/{run.path}/history.tsv" for run in RUNS]
+
+
+def peak_file(value):
+    """A peak file given as a path, or as an ENCODE file accession to download."""
+    if re.fullmatch("ENCFF[0-9]{3}[A-Z]{3}", value):
+        return f"data/encode/{value}.bed.gz"
+    return value
+
+
+def genome_file(value):
+    """A genome FASTA given as a path, or as a UCSC build name (hg19, hg38) to download."""
+    if value in GENOMES:
+        return f"data/genomes/{value}.fa"
+    return value
+
+
+def chip_inputs(wildcards):
+    """ChIP peaks, accessible peaks and genome of a chip data set (synthetic or given)."""
+    data_entry = config["datasets"][wildcards.dataset]
+    if data_entry["source"] == "synthetic_chip":
+        folder = f"results/synthetic/{wildcards.dataset}"
+        return {
+            "chip": f"{folder}/chip.narrowPeak",
+            "accessible": f"{folder}/accessible.narrowPeak",
+            "genome": f"{folder}/genome.fa",
+        }
+    return {
+        "chip": peak_file(data_entry["chip_peaks"]),
+        "accessible": peak_file(data_entry["accessible_peaks"]),
+        "genome": genome_file(data_entry["genome"]),
+    }
+
+
+def all_targets():
+    """What `snakemake` builds by default: the summaries of every configured analysis."""
+    targets = list(rules.summarize.output)
+    if analysed_datasets("filters"):
+        targets += list(rules.summarize_filters.output)
+    if analysed_datasets("attribution"):
+        targets += list(rules.summarize_attribution.output)
+        targets += expand(
+            "results/attribution/{dataset}/logos_seed{seed}.png",
+            dataset=analysed_datasets("attribution"),
+            seed=config["seeds"],
+        )
+    if analysed_datasets("cagi"):
+        targets += list(rules.summarize_cagi5.output)
+    for name, item in config["vcf"].items():
+        targets += [
+            f"results/variants/vcf/{name}/{run.path}/{run.stage}.tsv"
+            for run in RUNS
+            if run.dataset in item["datasets"]
+        ]
+    return targets
+
+
+SYNTHETIC_SOURCES = ("synthetic_chip", "synthetic_deepstarr", "synthetic_basset")
+
+
+def planted_panel(wildcards):
+    """Motifs planted in a synthetic data set (empty for real data)."""
+    if entry(wildcards)["source"] in SYNTHETIC_SOURCES:
+        return config["motif_panel"]
+    return []
+
+
+def truth_table(wildcards):
+    """Planted motif sites of a synthetic data set; real data has none."""
+    base, _ = grid.resolve_dataset(config, wildcards.dataset)
+    if config["datasets"][base]["source"] in SYNTHETIC_SOURCES:
+        return f"results/data/{base}/truth.tsv"
+    return []
+
+
+def analysis_runs(kind, dataset=None, seed=None):
+    """Runs of the full-size data sets whose config turns analysis `kind` on."""
+    return [
+        run
+        for run in RUNS
+        if run.dataset in config["datasets"]
+        and config["datasets"][run.dataset]["analyses"][kind]
+        and dataset in (None, run.dataset)
+        and seed in (None, run.seed)
+    ]
+
+
+def analysis_files(kind, pattern, dataset=None, seed=None):
+    """One file per analysed run; `pattern` has {path} (dataset/augset/seed) and {stage}."""
+    return [
+        pattern.format(path=run.path, stage=run.stage)
+        for run in analysis_runs(kind, dataset, seed)
+    ]
+
+
+def analysis_labels(kind, dataset=None, seed=None):
+    """Model labels aligned with analysis_files()."""
+    return [f"{run.augset} {run.stage}" for run in analysis_runs(kind, dataset, seed)]
+
+
+def analysed_datasets(kind):
+    return [name for name, item in config["datasets"].items() if item["analyses"][kind]]
+
+
+def cagi_inputs(wildcards):
+    """Variant tables and genome (or the published one-hot file) of a CAGI analysis."""
+    settings = entry(wildcards)["cagi"]
+    base, _ = grid.resolve_dataset(config, wildcards.dataset)
+    if settings["source"] == "synthetic":
+        folder = f"results/synthetic/{base}/cagi"
+        return {
+            "tables": f"{folder}/elements.tsv",
+            "genome": f"{folder}/cagi_genome.fa",
+        }
+    if settings["source"] == "tables":
+        return {"tables": settings["tables"], "genome": genome_file(settings["genome"])}
+    return {"onehot": settings["onehot"], "metadata": settings["metadata"]}

@@ -7,22 +7,15 @@ rule evaluate_model:
         data=dataset_h5,
     output:
         "results/evaluate/{dataset}/{augset}/{seed}/{stage}.tsv",
-    params:
-        run=lambda wildcards: {
-            "dataset": wildcards.dataset,
-            "augset": wildcards.augset,
-            "seed": int(wildcards.seed),
-            "stage": wildcards.stage,
-            "train_size": grid.resolve_dataset(config, wildcards.dataset)[1],
-            "device": config["device"],
-        },
     log:
         "logs/evaluate_model/{dataset}/{augset}/{seed}/{stage}.log",
+    conda:
+        "../../envs/train.yaml"
     threads: config["train_threads"]
     resources:
         mem_mb=config["resources"]["default"]["mem_mb"],
         runtime=config["resources"]["default"]["runtime"],
-    conda:
-        "../../envs/train.yaml"
+    params:
+        run=lambda wildcards: run_identity(wildcards) | {"device": config["device"]},
     script:
         "../../scripts/evaluate_model.py"

@@ -9,19 +9,19 @@ rule train_model:
         model="results/train/{dataset}/{augset}/{seed}/model.pt",
         history="results/train/{dataset}/{augset}/{seed}/history.tsv",
         params="results/train/{dataset}/{augset}/{seed}/params.json",
-    params:
-        run=lambda wildcards: train_params(wildcards, "stage1"),
     log:
         "logs/train_model/{dataset}/{augset}/{seed}.log",
     benchmark:
         "results/benchmarks/train_model/{dataset}/{augset}/{seed}.tsv"
+    conda:
+        "../../envs/train.yaml"
     threads: config["train_threads"]
     resources:
         mem_mb=config["resources"]["train"]["mem_mb"],
         runtime=config["resources"]["train"]["runtime"],
         gpu=config["resources"]["train"]["gpu"],
-    conda:
-        "../../envs/train.yaml"
+    params:
+        run=lambda wildcards: train_params(wildcards, "stage1"),
     script:
         "../../scripts/train_model.py"
 
@@ -34,18 +34,18 @@ rule finetune_model:
         model="results/finetune/{dataset}/{augset}/{seed}/model.pt",
         history="results/finetune/{dataset}/{augset}/{seed}/history.tsv",
         params="results/finetune/{dataset}/{augset}/{seed}/params.json",
-    params:
-        run=lambda wildcards: train_params(wildcards, "finetune"),
     log:
         "logs/finetune_model/{dataset}/{augset}/{seed}.log",
     benchmark:
         "results/benchmarks/finetune_model/{dataset}/{augset}/{seed}.tsv"
+    conda:
+        "../../envs/train.yaml"
     threads: config["train_threads"]
     resources:
         mem_mb=config["resources"]["train"]["mem_mb"],
         runtime=config["resources"]["train"]["runtime"],
         gpu=config["resources"]["train"]["gpu"],
-    conda:
-        "../../envs/train.yaml"
+    params:
+        run=lambda wildcards: train_params(wildcards, "finetune"),
     script:
         "../../scripts/train_model.py"

@@ -1,0 +1,341 @@
+"""Trainer: reproducibility, exact resume after SIGKILL, two stages, saved models, real data."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from evoaugflow.augment import Augmenter
+from evoaugflow.data import SequenceData, load_dataset
+from evoaugflow.models import get_model
+from evoaugflow.train import evaluate, load_model, predict, resolve_device, train_stage
+
+LENGTH = 64
+MOTIF = np.array([0, 1, 2, 3, 3, 2, 1, 0])  # ACGTTGCA planted in positives
+AUG_SPEC = {
+    "augmentations": {
+        "insertion": {"insert_min": 0, "insert_max": 8},
+        "translocation": {"shift_min": 0, "shift_max": 6},
+        "rc": {"rc_prob": 0.5},
+        "mutation": {"mutate_frac": 0.05},
+        "noise": {"noise_mean": 0.0, "noise_std": 0.2},
+    },
+    "max_augs_per_seq": 2,
+    "hard_aug": False,
+}
+TOY = {"conv_channels": [16, 16, 16], "fc_units": [32]}
+
+
+def toy_data(n_train=400, seed=0):
+    """Random one-hot DNA; half the sequences carry MOTIF at a random position (label 1)."""
+    rng = np.random.default_rng(seed)
+    splits = {}
+    for split, n in (("train", n_train), ("valid", 100), ("test", 100)):
+        tokens = rng.integers(0, 4, size=(n, LENGTH))
+        labels = rng.integers(0, 2, size=n)
+        starts = rng.integers(0, LENGTH - len(MOTIF), size=n)
+        for row in np.flatnonzero(labels):
+            tokens[row, starts[row] : starts[row] + len(MOTIF)] = MOTIF
+        x = np.eye(4, dtype=np.float32)[tokens].transpose(0, 2, 1)
+        splits[f"x_{split}"] = torch.from_numpy(np.ascontiguousarray(x))
+        splits[f"y_{split}"] = torch.from_numpy(labels[:, None].astype(np.float32))
+    return SequenceData(**splits, path=None, sequence_length=LENGTH, n_tasks=1)
+
+
+def toy_model(input_length=LENGTH, seed=0):
+    torch.manual_seed(seed)
+    return get_model("chip", input_length, 1, **TOY)
+
+
+def _state(path):
+    return torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+
+
+def _assert_same_weights(path_a, path_b):
+    a, b = _state(path_a), _state(path_b)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+@pytest.fixture
+def one_thread():
+    """Bit-for-bit CPU comparisons need the same thread count in every run."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_resolve_device():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device(torch.device("cpu")) == torch.device("cpu")
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="device='tpu0'"):
+        resolve_device("tpu0")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="tests the message on a host without CUDA")
+def test_cuda_request_without_cuda_fails_loudly(monkeypatch):
+    import socket
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
+    with pytest.raises(RuntimeError, match=f"{socket.gethostname()}.*CUDA_VISIBLE_DEVICES=7"):
+        resolve_device("cuda")
+
+
+def test_same_seed_same_run_and_outputs(tmp_path, one_thread):
+    data = toy_data()
+    kwargs = {
+        "task": "binary",
+        "lr": 1e-2,
+        "max_epochs": 5,
+        "batch_size": 50,
+        "seed": 3,
+        "device": "cpu",
+    }
+    # differently initialised models: the seed alone decides the starting weights
+    summaries = [
+        train_stage(toy_model(seed=init), data, tmp_path / run, verbose=False, **kwargs)
+        for run, init in (("a", 0), ("b", 1))
+    ]
+    _assert_same_weights(tmp_path / "a" / "model.pt", tmp_path / "b" / "model.pt")
+    histories = [pd.read_csv(tmp_path / run / "history.tsv", sep="\t") for run in ("a", "b")]
+    assert list(histories[0].columns) == ["epoch", "lr", "train_loss", "valid_loss", "seconds"]
+    assert histories[0].epoch.tolist() == [1, 2, 3, 4, 5]
+    pd.testing.assert_frame_equal(
+        histories[0].drop(columns="seconds"), histories[1].drop(columns="seconds")
+    )
+    metrics = [evaluate(tmp_path / run / "model.pt", data, device="cpu") for run in ("a", "b")]
+    pd.testing.assert_frame_equal(metrics[0], metrics[1])
+    # the motif is learnable: five epochs already separate the classes
+    auroc = metrics[0].query("metric == 'auroc' and task == 'mean'").value.iloc[0]
+    assert auroc > 0.8
+    # a different seed gives a different run
+    train_stage(toy_model(), data, tmp_path / "c", verbose=False, **{**kwargs, "seed": 4})
+    assert not torch.equal(
+        _state(tmp_path / "a" / "model.pt")["conv_blocks.0.0.weight"],
+        _state(tmp_path / "c" / "model.pt")["conv_blocks.0.0.weight"],
+    )
+
+    params = json.loads((tmp_path / "a" / "params.json").read_text())
+    assert params["seed"] == 3 and params["model_config"] == toy_model().config
+    assert params["data"]["n_train"] == 400 and params["environment"]["torch_version"]
+    record = torch.load(tmp_path / "a" / "model.pt", weights_only=True)
+    assert record["format"] == "evoaugflow-model-v1" and record["augment"] is None
+    assert record["sequence_length"] == LENGTH and record["task"] == "binary"
+    assert summaries[0] == {
+        **summaries[1],
+        "out_dir": summaries[0]["out_dir"],
+        "model_path": summaries[0]["model_path"],
+    }
+
+
+def test_finished_run_returns_and_changed_arguments_are_refused(tmp_path, one_thread):
+    data = toy_data(n_train=120)
+    kwargs = {
+        "task": "binary",
+        "max_epochs": 2,
+        "batch_size": 40,
+        "device": "cpu",
+        "verbose": False,
+    }
+    first = train_stage(toy_model(), data, tmp_path, **kwargs)
+    stamp = (tmp_path / "checkpoint.pt").stat().st_mtime_ns
+    (tmp_path / "model.pt").unlink()  # as if killed between the checkpoint and model.pt
+    again = train_stage(toy_model(seed=9), data, tmp_path, **kwargs)
+    assert again == first
+    assert (tmp_path / "checkpoint.pt").stat().st_mtime_ns == stamp  # no epoch was run
+    assert (tmp_path / "model.pt").exists()
+    with pytest.raises(ValueError, match=r"different parameters \(lr: 0.001 -> 0.01\).*delete"):
+        train_stage(toy_model(), data, tmp_path, **{**kwargs, "lr": 0.01})
+
+
+def test_early_stopping_keeps_best_weights(tmp_path, one_thread):
+    data = toy_data(n_train=200)
+    # validation labels carry no signal, so the validation loss soon stops improving
+    data.y_valid = torch.from_numpy(
+        np.random.default_rng(5).integers(0, 2, size=(100, 1)).astype(np.float32)
+    )
+    summary = train_stage(
+        toy_model(),
+        data,
+        tmp_path,
+        task="binary",
+        lr=1e-2,
+        max_epochs=40,
+        batch_size=50,
+        early_stopping_patience=3,
+        lr_patience=1,
+        device="cpu",
+        verbose=False,
+    )
+    history = pd.read_csv(tmp_path / "history.tsv", sep="\t")
+    assert summary["stopped_early"] and summary["epochs_run"] < 40
+    assert summary["epochs_run"] == summary["best_epoch"] + 3 == len(history)
+    assert summary["best_epoch"] == history.valid_loss.idxmin() + 1
+    # LR only falls, by factor 0.1 steps
+    lrs = history.lr.to_numpy()
+    assert np.all(np.diff(lrs) <= 0) and lrs[-1] < 1e-2
+    assert np.allclose(np.log10(lrs / 1e-2), np.round(np.log10(lrs / 1e-2)))
+    # model.pt holds the best epoch's weights: recomputing its validation loss gives it back
+    model, augmenter, meta = load_model(tmp_path / "model.pt")
+    assert augmenter is None and meta["stage"] == "pretrain"
+    probs = torch.from_numpy(predict(model, data.x_valid, device="cpu")).double()
+    loss = torch.nn.functional.binary_cross_entropy(probs, data.y_valid.double()).item()
+    assert loss == pytest.approx(summary["best_valid_loss"], rel=1e-4)
+
+
+def test_augmented_pretrain_then_finetune(tmp_path, device):
+    data = toy_data()
+    augmenter = Augmenter.from_config(AUG_SPEC)
+    padded_length = LENGTH + 8
+    with pytest.raises(ValueError, match=f"input_length={padded_length}"):
+        train_stage(toy_model(), data, tmp_path / "bad", task="binary", augmenter=augmenter)
+    common = {"task": "binary", "batch_size": 50, "device": device, "verbose": False}
+    pretrain = train_stage(
+        toy_model(padded_length),
+        data,
+        tmp_path / "pre",
+        augmenter=augmenter,
+        lr=1e-2,
+        max_epochs=6,
+        **common,
+    )
+    pre_model, pre_aug, pre_meta = load_model(pretrain["model_path"], device=device)
+    assert pre_aug.to_config() == augmenter.to_config()
+    assert pre_meta["model_config"]["input_length"] == padded_length
+
+    with pytest.raises(ValueError, match="init_from"):
+        train_stage(toy_model(padded_length), data, tmp_path / "x", stage="finetune", **common)
+    with pytest.raises(ValueError, match="augmenter=None"):
+        train_stage(
+            toy_model(padded_length),
+            data,
+            tmp_path / "x",
+            stage="finetune",
+            init_from=pretrain["model_path"],
+            augmenter=augmenter,
+            **common,
+        )
+    # a tiny learning rate leaves the loaded stage-1 weights (almost) unchanged
+    finetune = train_stage(
+        toy_model(padded_length, seed=1),
+        data,
+        tmp_path / "fine",
+        stage="finetune",
+        init_from=pretrain["model_path"],
+        lr=1e-9,
+        max_epochs=1,
+        **common,
+    )
+    fine_model, fine_aug, fine_meta = load_model(finetune["model_path"], device=device)
+    assert fine_meta["stage"] == "finetune" and fine_aug.to_config() == augmenter.to_config()
+    assert fine_meta["model_config"]["input_length"] == padded_length
+    assert torch.allclose(fine_model.first_conv.weight, pre_model.first_conv.weight, atol=1e-6)
+    params = json.loads((tmp_path / "fine" / "params.json").read_text())
+    assert params["augment"] is None and params["pad_augment"] == augmenter.to_config()
+
+    # prediction pads deterministically: same input, same output; unpadded input is refused
+    first = predict(fine_model, data.x_test, device=device, augmenter=fine_aug)
+    again = predict(fine_model, data.x_test, device=device, augmenter=fine_aug)
+    assert np.array_equal(first, again)
+    other_batches = predict(
+        fine_model, data.x_test, batch_size=7, device=device, augmenter=fine_aug
+    )
+    assert np.allclose(first, other_batches, atol=1e-6)
+    assert first.shape == (100, 1) and ((first > 0) & (first < 1)).all()
+    with torch.no_grad():
+        logits = fine_model(fine_aug.pad(data.x_test).to(device)).cpu().numpy()
+    assert np.allclose(first, 1 / (1 + np.exp(-logits)), atol=1e-6)
+    with pytest.raises(ValueError, match="pass the augmenter"):
+        predict(fine_model, data.x_test, device=device)
+    table = evaluate(finetune["model_path"], data, device=device)
+    assert table.query("metric == 'auroc' and task == 'mean'").value.iloc[0] > 0.8
+
+
+def test_bad_arguments(tmp_path):
+    data = toy_data(n_train=50)
+    with pytest.raises(ValueError, match="task='multiclass'"):
+        train_stage(toy_model(), data, tmp_path, task="multiclass")
+    with pytest.raises(ValueError, match="model was built for task 'binary'"):
+        train_stage(toy_model(), data, tmp_path, task="regression")
+    with pytest.raises(ValueError, match="bf16=True needs a CUDA device"):
+        train_stage(toy_model(), data, tmp_path, task="binary", device="cpu", bf16=True)
+    with pytest.raises(ValueError, match="batch_size=1"):
+        train_stage(toy_model(), data, tmp_path, task="binary", batch_size=1)
+    with pytest.raises(ValueError, match="n_tasks=2"):
+        train_stage(get_model("chip", LENGTH, 2, **TOY), data, tmp_path, task="binary")
+    with pytest.raises(ValueError, match="model file .* does not exist"):
+        load_model(tmp_path / "absent.pt")
+
+
+RESUME_SCRIPT = """
+import sys
+import torch
+torch.set_num_threads(1)
+sys.path.insert(0, {tests!r})
+from test_train import AUG_SPEC, LENGTH, toy_data, toy_model
+from evoaugflow.augment import Augmenter
+from evoaugflow.train import train_stage
+train_stage(toy_model(LENGTH + 8), toy_data(n_train=800), sys.argv[1], task="binary",
+            augmenter=Augmenter.from_config(AUG_SPEC), lr=1e-2, max_epochs=12, batch_size=40,
+            early_stopping_patience=12, seed=11, device="cpu", verbose=True)
+"""
+
+
+def test_resume_after_sigkill_is_bit_identical(tmp_path):
+    script = tmp_path / "run.py"
+    script.write_text(RESUME_SCRIPT.format(tests=str(Path(__file__).parent)))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    subprocess.run([sys.executable, script, straight], check=True, env=env, capture_output=True)
+
+    process = subprocess.Popen([sys.executable, script, killed], env=env, stderr=subprocess.DEVNULL)
+    history = killed / "history.tsv"
+    deadline = time.monotonic() + 120
+    while not (history.exists() and len(history.read_text().splitlines()) >= 3):
+        assert process.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    state = torch.load(killed / "checkpoint.pt", weights_only=True)
+    assert not state["finished"], "killed too late to test resuming"
+    done = len(state["history"])
+    assert 2 <= done < 12
+
+    result = subprocess.run(
+        [sys.executable, script, killed], check=True, env=env, capture_output=True, text=True
+    )
+    assert f"epoch {done + 1}/12" in result.stderr and f"epoch {done}/12" not in result.stderr
+    _assert_same_weights(straight / "model.pt", killed / "model.pt")
+    final = [torch.load(d / "checkpoint.pt", weights_only=True) for d in (straight, killed)]
+    for key in final[0]["model"]:
+        assert torch.equal(final[0]["model"][key], final[1]["model"][key]), key
+    losses = [[(h["train_loss"], h["valid_loss"]) for h in s["history"]] for s in final]
+    assert losses[0] == losses[1] and len(losses[0]) == 12
+
+
+@pytest.mark.slow
+def test_rest_baseline_reaches_auroc(rest_h5, tmp_path):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    try:
+        data = load_dataset(rest_h5)
+        torch.manual_seed(0)
+        model = get_model("chip", data.sequence_length, data.n_tasks)
+        train_stage(model, data, tmp_path, task="binary", max_epochs=4, device="cpu", verbose=False)
+        table = evaluate(tmp_path / "model.pt", data, device="cpu")
+    finally:
+        torch.set_num_threads(threads)
+    auroc = table.query("metric == 'auroc' and task == '0'").value.iloc[0]
+    assert auroc >= 0.85, table

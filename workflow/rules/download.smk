@@ -1,0 +1,64 @@
+# Downloads of public data: Zenodo record 7265991, ENCODE peak files, UCSC genomes.
+# Each file is fetched to a temporary name, checked against its md5 (or hashed on first
+# download and the hash kept beside it), then renamed; see evoaugflow.download.fetch.
+
+
+rule download_zenodo:
+    output:
+        "data/zenodo/{name}",
+    log:
+        "logs/download_zenodo/{name}.log",
+    wildcard_constraints:
+        name=_names_regex(list(ZENODO)),
+    retries: 2
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    params:
+        url=lambda wildcards: ZENODO[wildcards.name]["url"],
+        md5=lambda wildcards: ZENODO[wildcards.name]["md5"],
+    script:
+        "../../scripts/download.py"
+
+
+rule download_encode:
+    output:
+        "data/encode/{accession}.bed.gz",
+    log:
+        "logs/download_encode/{accession}.log",
+    wildcard_constraints:
+        accession="ENCFF[0-9]{3}[A-Z]{3}",
+    retries: 2
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    params:
+        url="https://www.encodeproject.org/files/{accession}/@@download/{accession}.bed.gz",
+        md5=None,
+    script:
+        "../../scripts/download.py"
+
+
+rule download_genome:
+    output:
+        fasta="data/genomes/{build}.fa",
+        index="data/genomes/{build}.fa.fai",
+    log:
+        "logs/download_genome/{build}.log",
+    wildcard_constraints:
+        build=_names_regex(list(GENOMES)),
+    retries: 2
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"] * 4,
+    params:
+        url=lambda wildcards: GENOMES[wildcards.build]["url"],
+        md5=lambda wildcards: GENOMES[wildcards.build]["md5"],
+    script:
+        "../../scripts/download.py"

@@ -1,0 +1,58 @@
+# Summary tables and figures over every run of the grid, declared for `snakemake --report`.
+
+
+rule summarize:
+    input:
+        metrics=evaluation_tables(),
+        histories=histories(),
+    output:
+        metrics=report(
+            "results/summary/metrics.tsv",
+            caption="../report/metrics_tsv.rst",
+            category="Training",
+        ),
+        comparison=report(
+            "results/summary/comparison.tsv",
+            caption="../report/metrics_table.rst",
+            category="Training",
+        ),
+        history="results/summary/history.tsv",
+        metric_figures=report(
+            expand(
+                "results/summary/{dataset}/metric_by_augset.png", dataset=CONFIGURED
+            ),
+            caption="../report/metric_by_augset.rst",
+            category="Training",
+            subcategory="{dataset}",
+        ),
+        curve_figures=report(
+            expand(
+                "results/summary/{dataset}/training_curves.png", dataset=CONFIGURED
+            ),
+            caption="../report/training_curves.rst",
+            category="Training",
+        ),
+        datasize=report(
+            "results/summary/datasize.tsv",
+            caption="../report/datasize.rst",
+            category="Data size",
+        ),
+        datasize_figures=report(
+            expand("results/summary/{dataset}/datasize.png", dataset=SWEPT),
+            caption="../report/datasize.rst",
+            category="Data size",
+        ),
+    log:
+        "logs/summarize/summarize.log",
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    params:
+        runs=run_records(),
+        datasets=CONFIGURED,
+        swept=SWEPT,
+        split=config["summary"]["split"],
+    script:
+        "../../scripts/summarize.py"

@@ -1,0 +1,94 @@
+# Variant effects: CAGI5-style saturation mutagenesis scored zero-shot, and any VCF.
+
+
+rule make_synthetic_cagi:
+    output:
+        elements="results/synthetic/{dataset}/cagi/elements.tsv",
+        genome="results/synthetic/{dataset}/cagi/cagi_genome.fa",
+    log:
+        "logs/make_synthetic_cagi/{dataset}.log",
+    wildcard_constraints:
+        dataset=_names_regex(datasets_from("synthetic_basset")),
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    params:
+        panel=config["motif_panel"],
+        release=config["jaspar"]["release"],
+        n_elements=lambda wildcards: entry(wildcards)["cagi"]["n_elements"],
+        n_tasks=lambda wildcards: entry(wildcards)["synthetic"].get("n_tasks", 8),
+        seed=config["data_seed"],
+    script:
+        "../../scripts/make_synthetic_cagi.py"
+
+
+rule score_cagi5:
+    input:
+        unpack(cagi_inputs),
+        model=run_model,
+    output:
+        variants="results/variants/{dataset}/{augset}/{seed}/{stage}/variants.tsv",
+        elements="results/variants/{dataset}/{augset}/{seed}/{stage}/elements.tsv",
+    log:
+        "logs/score_cagi5/{dataset}/{augset}/{seed}/{stage}.log",
+    conda:
+        "../../envs/train.yaml"
+    threads: config["train_threads"]
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    params:
+        run=run_identity,
+        source=lambda wildcards: entry(wildcards)["cagi"]["source"],
+        device=config["device"],
+    script:
+        "../../scripts/score_cagi5.py"
+
+
+rule summarize_cagi5:
+    input:
+        analysis_files("cagi", "results/variants/{path}/{stage}/elements.tsv"),
+    output:
+        table=report(
+            "results/summary/cagi5.tsv",
+            caption="../report/cagi5.rst",
+            category="Variants",
+        ),
+        figure=report(
+            "results/summary/cagi5.png",
+            caption="../report/cagi5.rst",
+            category="Variants",
+        ),
+    log:
+        "logs/summarize_cagi5/summarize_cagi5.log",
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    script:
+        "../../scripts/summarize_cagi5.py"
+
+
+rule score_variants:
+    input:
+        vcf=lambda wildcards: config["vcf"][wildcards.vcf]["path"],
+        genome=lambda wildcards: genome_file(config["vcf"][wildcards.vcf]["genome"]),
+        model=run_model,
+    output:
+        effects="results/variants/vcf/{vcf}/{dataset}/{augset}/{seed}/{stage}.tsv",
+        skipped="results/variants/vcf/{vcf}/{dataset}/{augset}/{seed}/{stage}.skipped.tsv",
+    log:
+        "logs/score_variants/{vcf}/{dataset}/{augset}/{seed}/{stage}.log",
+    conda:
+        "../../envs/train.yaml"
+    threads: config["train_threads"]
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    params:
+        device=config["device"],
+    script:
+        "../../scripts/score_variants.py"
