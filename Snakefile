@@ -8,7 +8,11 @@ from snakemake.utils import min_version
 min_version("8.0")
 
 
-configfile: "config/config.yaml"
+# The default config is the built-in benchmark; a --configfile replaces it instead of
+# being merged into it (a paper run must not inherit the benchmark's data sets).
+if not workflow.config_settings.configfiles:
+
+    configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"

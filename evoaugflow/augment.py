@@ -3,17 +3,18 @@
 Every augmentation takes a batch ``x`` of one-hot sequences, shape ``(N, 4, L)``, channel
 order A, C, G, T, and returns a new tensor of the same dtype on the same device. All
 random draws come from one ``torch.Generator`` (on ``x.device``) passed by the caller, so
-the same seed gives the same output, bit for bit on the CPU. Nothing loops over the
-sequences of a batch: each augmentation draws its per-row parameters as tensors, turns
-them into an index tensor and moves the bases with a single ``torch.gather`` (or
-``scatter``), on the device of ``x``.
+the same seed gives the same output, bit for bit on the CPU.
 
-Each augmentation has ``transform(x, generator)`` (every row) and
-``apply(x, mask, generator)``, which transforms only the rows where the boolean ``mask``
-of shape ``(N,)`` is true (one ``index_select``, the transform of those rows, one
-``index_copy``) and leaves the others as they are. ``Augmenter`` uses that to give every
-sequence its own subset of augmentations in one batched call per augmentation. On CUDA
-the row selection (``mask.nonzero()``) synchronises with the host once per augmentation.
+Nothing loops over the sequences of a batch, and the data moves once per call. The
+augmentations that move columns (inversion, deletion, translocation, insertion, reverse
+complement) and mutation are maps from output columns to columns of
+``[x | A | C | G | T]``; they are composed on a small int tensor of shape ``(N, L_out)``
+(each a piecewise shift, a window reversal or a scatter, for every row at once, with
+identity parameters on the rows that do not get them) and applied by a single
+``torch.gather``; noise is added last. All per-row parameters and random bases of a call
+come from one integer draw; mutation then draws its site keys and noise its Gaussian
+values for the rows that get them only (``mask.nonzero()``, one host synchronisation
+each on CUDA), since those draws dominate the cost on the CPU.
 """
 
 from __future__ import annotations
@@ -43,7 +44,12 @@ PRIORITY = ("inversion", "deletion", "translocation", "insertion", "rc", "mutati
 
 # Per-row uniform integers are drawn as (huge random integer) mod (range size); with
 # 2**48 the modulo bias is below 1e-12 for any sequence length.
-_RANDOM_INT_SPAN = 2**48
+_RANDOM_INT_BITS = 48
+_RANDOM_INT_SPAN = 2**_RANDOM_INT_BITS
+_BASES_PER_DRAW = _RANDOM_INT_BITS // 2
+# Bit of a column code (see _ColumnMap) that marks a complemented column.
+_COMPLEMENT_SHIFT = 30
+_COMPLEMENT_BIT = 1 << _COMPLEMENT_SHIFT
 
 
 # ---------------------------------------------------------------------------------------
@@ -121,17 +127,31 @@ def _check_generator(generator: torch.Generator | None, device: torch.device) ->
 
 
 # ---------------------------------------------------------------------------------------
-# random draws and index helpers (all on x.device, all from the one generator)
+# random draws (all on x.device, all from the one generator)
 # ---------------------------------------------------------------------------------------
 
 
-def _uniform_int(low, high, n: int, generator, device) -> torch.Tensor:
-    """Draw ``n`` integers uniform on ``[low, high]`` (inclusive), shape ``(n,)``, int64.
+def _raw_draws(n: int, count: int, generator, device) -> torch.Tensor:
+    """``count`` raw draws per row, uniform on ``[0, 2**48)``, int64 ``(n, count)``."""
+    return torch.randint(0, _RANDOM_INT_SPAN, (n, count), generator=generator, device=device)
 
-    ``low`` and ``high`` are ints or int64 tensors of shape ``(n,)`` (per-row bounds).
+
+def _uniform_int(raw: torch.Tensor, low, high) -> torch.Tensor:
+    """Turn raw draws (see `_raw_draws`) into integers uniform on ``[low, high]``.
+
+    ``low`` and ``high`` are ints or int64 tensors shaped like ``raw`` (per-row bounds).
     """
-    draw = torch.randint(0, _RANDOM_INT_SPAN, (n,), generator=generator, device=device)
-    return low + draw % (high - low + 1)
+    return low + raw % (high - low + 1)
+
+
+def _unpack_bases(raw: torch.Tensor) -> torch.Tensor:
+    """Split raw draws ``(n, c)`` into ``(n, 24 c)`` uniform bases 0..3 (two bits each).
+
+    A draw uniform on ``[0, 2**48)`` holds 48 independent fair bits, so one draw gives
+    24 independent uniform bases.
+    """
+    shifts = torch.arange(0, _RANDOM_INT_BITS, 2, device=raw.device)
+    return ((raw.unsqueeze(2) >> shifts) & 3).flatten(1)
 
 
 def _random_dna(n: int, length: int, dtype, generator, device) -> torch.Tensor:
@@ -140,25 +160,136 @@ def _random_dna(n: int, length: int, dtype, generator, device) -> torch.Tensor:
     return (bases == torch.arange(4, device=device).view(1, 4, 1)).to(dtype)
 
 
-def _positions(length: int, device) -> torch.Tensor:
-    """Column positions ``0 .. length - 1`` as a ``(1, length)`` int64 row."""
-    return torch.arange(length, device=device).unsqueeze(0)
+def _selected_rows(active: torch.Tensor | None, n: int, device) -> torch.Tensor:
+    """Indices of the rows where ``active`` (bool ``(n,)``, None = all) is true, int64."""
+    if active is None:
+        return torch.arange(n, device=device)
+    return active.nonzero().squeeze(1)
 
 
-def _gather_columns(x: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
-    """``out[n, :, j] = x[n, :, source[n, j]]`` for a ``(N, L_out)`` int64 ``source``."""
-    return x.gather(2, source.unsqueeze(1).expand(-1, x.shape[1], -1))
+def _stack_columns(*columns) -> torch.Tensor:
+    """Stack ``(n,)`` int64 tensors (or ints, broadcast) into an ``(n, len(columns))`` tensor."""
+    reference = next(c for c in columns if isinstance(c, torch.Tensor))
+    return torch.stack(
+        [reference.new_full(reference.shape, c) if isinstance(c, int) else c for c in columns],
+        dim=1,
+    )
 
 
-def _gather_with_random(x: torch.Tensor, source: torch.Tensor, n_random: int, generator):
-    """Like `_gather_columns`, where ``source >= L`` picks from ``n_random`` random columns.
+# ---------------------------------------------------------------------------------------
+# the column map: every length-changing augmentation composed on small int tensors
+# ---------------------------------------------------------------------------------------
 
-    Source index ``L + r`` selects random DNA column ``r`` (drawn here, per row), so a
-    single gather writes both the kept bases and the random padding.
+
+class _ColumnMap:
+    """Where each output column of a batch comes from, composed before any data moves.
+
+    ``codes`` (int32, shape ``(N, W)``) gives, for output column ``j`` of row ``n``, a
+    column of the table ``[x | A | C | G | T]`` of shape ``(N, 4, L + 4)``: ``0 .. L-1``
+    is a column of ``x`` and ``L + b`` the one-hot base ``b`` (how random DNA enters);
+    bit ``_COMPLEMENT_BIT`` set means the column is complemented (channels reversed).
+    Deletion, translocation and insertion are piecewise shifts of the column index,
+    inversion and reverse complement reverse a window, mutation overwrites sites: each
+    is one gather (or scatter) on ``codes``, and `take` moves the data once.
     """
-    n = x.shape[0]
-    random_block = _random_dna(n, n_random, x.dtype, generator, x.device)
-    return _gather_columns(torch.cat([x, random_block], dim=2), source)
+
+    def __init__(self, n: int, length: int, device):
+        self.length = length
+        self.codes = torch.arange(length, dtype=torch.int32, device=device).expand(n, length)
+        self.changed = False
+        self.complemented = False
+        # (n,) int64: where each row's 3' padding starts (None: no padding yet).
+        self.content_end = None
+
+    @property
+    def width(self) -> int:
+        return self.codes.shape[1]
+
+    def random_codes(self, bases: torch.Tensor) -> torch.Tensor:
+        """Codes of random bases ``bases`` (int64 0..3, any shape)."""
+        return (self.length + bases).to(torch.int32)
+
+    def shift_pieces(self, width: int, positions, jumps, random_bases=None) -> None:
+        """New ``codes[:, j] = table[:, j + c(j)]`` for ``j < width``.
+
+        ``table`` is ``codes`` followed by ``random_bases`` (int64 ``(n, R)``, as random
+        columns ``W .. W + R - 1``); the offset ``c`` starts at 0 and changes by
+        ``jumps[:, p]`` at column ``positions[:, p]`` (both int64 ``(n, P)``, positions in
+        ``0 .. width``; several jumps may share a position).
+        """
+        n = self.codes.shape[0]
+        # j + c(j) as one cumulative sum: 1 per column plus the jumps.
+        steps = torch.ones(n, width + 1, dtype=torch.int64, device=self.codes.device)
+        steps[:, 0] = 0
+        source = steps.scatter_add_(1, positions, jumps).cumsum(1)[:, :width]
+        table = self.codes
+        if random_bases is not None:
+            table = torch.cat([table, self.random_codes(random_bases)], dim=1)
+        self.codes = table.gather(1, source)
+        self.changed = True
+
+    def reverse_windows(self, start: torch.Tensor, end: torch.Tensor) -> None:
+        """Reverse-complement columns ``start .. end - 1`` of each row (int64 ``(n,)``)."""
+        n, width = self.codes.shape
+        marks = torch.zeros(n, width + 1, dtype=torch.int64, device=self.codes.device)
+        ones = torch.ones_like(start)
+        marks.scatter_add_(1, torch.stack([start, end], dim=1), torch.stack([ones, -ones], 1))
+        inside = marks.cumsum(1)[:, :width]  # 1 inside the window, 0 outside
+        j = torch.arange(width, device=self.codes.device)
+        source = j + inside * ((start + end - 1).unsqueeze(1) - 2 * j)
+        flags = inside.to(torch.int32) * _COMPLEMENT_BIT
+        self.codes = self.codes.gather(1, source) ^ flags
+        self.changed = self.complemented = True
+
+    def overwrite(self, rows: torch.Tensor, sites: torch.Tensor, bases: torch.Tensor) -> None:
+        """Make columns ``sites`` (int64 ``(r, k)``) of rows ``rows`` the random ``bases``."""
+        codes = self.codes.contiguous()  # a copy only while codes is the expanded identity
+        codes.index_put_((rows.unsqueeze(1), sites), self.random_codes(bases))
+        self.codes = codes
+        self.changed = True
+
+    def take(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the map to ``x`` (``(N, 4, L)``): a new ``(N, 4, W)`` tensor."""
+        if not self.changed:
+            return x.clone()
+        n = x.shape[0]
+        table = torch.cat([x, torch.eye(4, dtype=x.dtype, device=x.device).expand(n, 4, 4)], 2)
+        codes = self.codes
+        if self.complemented:
+            # second half: the complement of every column (one-hot ACGT: channels reversed)
+            table = torch.cat([table, table.flip(1)], dim=2)
+            codes = (codes & (_COMPLEMENT_BIT - 1)) + (codes >> _COMPLEMENT_SHIFT) * (
+                self.length + 4
+            )
+        return table.gather(2, codes.long().unsqueeze(1).expand(-1, 4, -1))
+
+
+def _augment(x: torch.Tensor, plan, generator, trim: bool = False) -> torch.Tensor:
+    """Apply ``plan``, a list of ``(augmentation, active)`` in order, to a batch ``x``.
+
+    ``active`` is a bool ``(N,)`` row mask or None (every row). Every per-row parameter
+    and random base comes from one integer draw; mutation and noise draw their uniform
+    keys and Gaussian values for their rows afterwards, in plan order. The column moves
+    of all augmentations are composed into one `_ColumnMap` and applied by one gather.
+    """
+    n, _, length = x.shape
+    layout, n_params, n_bases, width = [], 0, 0, length
+    for aug, active in plan:
+        params = slice(n_params, n_params + aug._n_params)
+        bases = slice(n_bases, n_bases + aug._n_bases(width))
+        layout.append((aug, active, params, bases))
+        n_params, n_bases = params.stop, bases.stop
+        width = aug._output_width(width, trim)  # also validates the width
+    n_base_draws = -(-n_bases // _BASES_PER_DRAW)
+    raw = _raw_draws(n, n_params + n_base_draws, generator, x.device)
+    all_bases = _unpack_bases(raw[:, n_params:])
+    column_map = _ColumnMap(n, length, x.device)
+    for aug, active, params, bases in layout:
+        aug._remap(column_map, active, raw[:, params], all_bases[:, bases], generator, trim)
+    out = column_map.take(x)
+    for aug, active, _, _ in layout:
+        aug._add_values(out, active, generator)
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -170,11 +301,14 @@ class Augmentation:
     """Base class: ``aug(x, generator=None)`` applies the augmentation to every row.
 
     Subclasses set ``name`` (the config key), store their parameters under the names
-    their constructor takes and implement ``transform(x, generator)``.
+    their constructor takes and describe their work to `_augment`: ``_n_params`` raw
+    draws and ``_n_bases(width)`` random bases per row, ``_output_width``, ``_remap``
+    (their change of the column map) and ``_add_values`` (changes of the values).
     """
 
     name: str = ""
     _param_names: tuple[str, ...] = ()
+    _n_params: int = 0
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None):
         """Augment every sequence of ``x``.
@@ -197,9 +331,9 @@ class Augmentation:
         _check_generator(generator, x.device)
         return self.transform(x, generator)
 
-    def transform(self, x: torch.Tensor, generator) -> torch.Tensor:
+    def transform(self, x: torch.Tensor, generator, **options) -> torch.Tensor:
         """Augment every row of a validated batch ``x``, shape ``(N, 4, L)``."""
-        raise NotImplementedError
+        return _augment(x, [(self, None)], generator, **options)
 
     def apply(self, x: torch.Tensor, mask: torch.Tensor, generator, **options) -> torch.Tensor:
         """Augment the rows of ``x`` where ``mask`` is true; keep the other rows.
@@ -210,15 +344,33 @@ class Augmentation:
         mask : torch.Tensor, shape=(N,), dtype=bool
         generator : torch.Generator or None
         **options
-            Passed on to `transform`.
+            ``trim`` (bool, default False) for `RandomInsertion`, see `Augmenter`.
 
         Returns
         -------
-        torch.Tensor, shape=(N, 4, L)
+        torch.Tensor, shape=(N, 4, L_out)
+            A new tensor; with `RandomInsertion` in ``"pad"`` mode the other rows get
+            ``insert_max`` random bases at their 3' end.
         """
-        rows = mask.nonzero().squeeze(1)
-        augmented = self.transform(x.index_select(0, rows), generator, **options)
-        return x.index_copy(0, rows, augmented)
+        return _augment(x, [(self, mask)], generator, **options)
+
+    def _n_bases(self, width: int) -> int:
+        """Random bases per row this augmentation needs at input width ``width``."""
+        return 0
+
+    def _output_width(self, width: int, trim: bool) -> int:
+        """Width after this augmentation; raises a ValueError when ``width`` is too short."""
+        return width
+
+    def _remap(self, column_map, active, params, bases, generator, trim) -> None:
+        """Compose this augmentation's column moves into ``column_map`` (default: none).
+
+        ``params`` (int64 ``(N, _n_params)``) are raw draws, ``bases`` (int64
+        ``(N, _n_bases)``) uniform bases 0..3, ``active`` the rows it applies to.
+        """
+
+    def _add_values(self, out, active, generator) -> None:
+        """Change the values of ``out`` (``(N, 4, W)``) in place (default: nothing)."""
 
     def to_config(self) -> dict:
         """Constructor arguments as a plain dict: ``type(self)(**aug.to_config())``."""
@@ -232,6 +384,11 @@ class Augmentation:
         return type(self) is type(other) and self.to_config() == other.to_config()
 
     __hash__ = None
+
+
+def _where_active(active, value, inactive):
+    """``value`` on the active rows and ``inactive`` (identity parameter) elsewhere."""
+    return value if active is None else torch.where(active, value, inactive)
 
 
 class RandomMutation(Augmentation):
@@ -257,23 +414,19 @@ class RandomMutation(Augmentation):
         """Number of mutated positions per sequence of length ``length``."""
         return round(self.mutate_frac / 0.75 * length)
 
-    def transform(self, x, generator):
-        return self._mutate_rows(x, torch.arange(x.shape[0], device=x.device), generator)
+    def _n_bases(self, width):
+        return self.n_mutations(width)
 
-    def apply(self, x, mask, generator):
-        # Writes the new bases straight into the selected rows (no row copy out and back).
-        return self._mutate_rows(x, mask.nonzero().squeeze(1), generator)
-
-    def _mutate_rows(self, x, rows, generator):
-        """Mutate rows ``rows`` (int64 ``(n,)``) of ``x``; a new tensor."""
-        length = x.shape[2]
-        k = self.n_mutations(length)
+    def _remap(self, column_map, active, params, bases, generator, trim):
+        k = bases.shape[1]
+        if k == 0:
+            return
+        rows = _selected_rows(active, bases.shape[0], bases.device)
         # The k smallest of i.i.d. uniform keys: k distinct positions, a uniform subset.
-        keys = torch.rand(rows.shape[0], length, generator=generator, device=x.device)
+        # Keys are drawn for the mutated rows only (the costliest draw after the noise).
+        keys = torch.rand(rows.shape[0], column_map.width, generator=generator, device=rows.device)
         sites = keys.topk(k, dim=1, largest=False, sorted=False).indices
-        new_bases = _random_dna(rows.shape[0], k, x.dtype, generator, x.device)
-        channels = torch.arange(4, device=x.device).view(1, 4, 1)
-        return x.index_put((rows.view(-1, 1, 1), channels, sites.unsqueeze(1)), new_bases)
+        column_map.overwrite(rows, sites, bases[rows])
 
 
 class RandomTranslocation(Augmentation):
@@ -293,26 +446,32 @@ class RandomTranslocation(Augmentation):
 
     name = "translocation"
     _param_names = ("shift_min", "shift_max")
+    _n_params = 1
 
     def __init__(self, shift_min: int = 0, shift_max: int = 20):
         self.shift_min, self.shift_max = _int_range("shift_min", shift_min, "shift_max", shift_max)
 
     def draw_shifts(self, n: int, generator, device) -> torch.Tensor:
         """Draw ``n`` shifts uniform on the union of both signed ranges, int64 ``(n,)``."""
+        return self._shifts(_raw_draws(n, 1, generator, device)[:, 0])
+
+    def _shifts(self, raw: torch.Tensor) -> torch.Tensor:
+        """Signed shifts from raw draws ``(n,)``."""
         n_negative = self.shift_max - self.shift_min + 1  # -shift_max .. -shift_min
         first_positive = max(self.shift_min, 1)  # 0 is already among the negatives
         n_positive = self.shift_max - first_positive + 1
-        draw = _uniform_int(0, n_negative + n_positive - 1, n, generator, device)
+        draw = _uniform_int(raw, 0, n_negative + n_positive - 1)
         return torch.where(
             draw < n_negative, draw - self.shift_max, draw - n_negative + first_positive
         )
 
-    def transform(self, x, generator):
-        n, _, length = x.shape
-        # reduce the (n,) shifts first so one add wraps the (n, L) index
-        shifts = (self.draw_shifts(n, generator, x.device) % length).unsqueeze(1)
-        source = _positions(length, x.device) - shifts
-        return _gather_columns(x, torch.where(source < 0, source + length, source))
+    def _remap(self, column_map, active, params, bases, generator, trim):
+        width = column_map.width
+        shift = _where_active(active, self._shifts(params[:, 0]) % width, 0)
+        # source j - s + L before column s (the wrapped part), j - s from there on
+        column_map.shift_pieces(
+            width, _stack_columns(0, shift), _stack_columns(width - shift, -width)
+        )
 
 
 class RandomInsertion(Augmentation):
@@ -332,6 +491,7 @@ class RandomInsertion(Augmentation):
 
     name = "insertion"
     _param_names = ("insert_min", "insert_max")
+    _n_params = 2
 
     def __init__(self, insert_min: int = 0, insert_max: int = 20):
         self.insert_min, self.insert_max = _int_range(
@@ -340,56 +500,53 @@ class RandomInsertion(Augmentation):
 
     def transform(self, x, generator, trim: bool = False):
         """Insert into every row; ``trim=True`` keeps the length ``L`` (see `Augmenter`)."""
-        n, _, length = x.shape
-        if trim and self.insert_max > length:
+        return super().transform(x, generator, trim=trim)
+
+    def _n_bases(self, width):
+        return self.insert_max
+
+    def _output_width(self, width, trim):
+        if not trim:
+            return width + self.insert_max
+        if self.insert_max > width:
             raise ValueError(
-                f"insert_max ({self.insert_max}) must be <= the sequence length L ({length}) "
+                f"insert_max ({self.insert_max}) must be <= the sequence length L ({width}) "
                 f'with insertion_mode="trim"; lower insert_max or use insertion_mode="pad"'
             )
-        device = x.device
-        insert_len = _uniform_int(self.insert_min, self.insert_max, n, generator, device)
-        insert_at = _uniform_int(0, length, n, generator, device)
+        return width
+
+    def _remap(self, column_map, active, params, bases, generator, trim):
+        # Random columns come in the order they appear: 5' flank, insert, 3' flank.
+        width = column_map.width
+        insert_len = _uniform_int(params[:, 0], self.insert_min, self.insert_max)
+        insert_at = _uniform_int(params[:, 1], 0, width)
         if trim:
             # Drop floor(k/2) bases at the 5' end and ceil(k/2) at the 3' end (the mirror
             # of a deletion's padding, keeps the original centre centred), shifted just
-            # enough that the whole inserted segment stays inside the window.
-            left_flank = torch.zeros_like(insert_len)
-            earliest = (insert_at + insert_len - length).clamp(min=0)
-            latest = torch.minimum(insert_at, insert_len)
-            offset = torch.maximum(torch.minimum(insert_len // 2, latest), earliest)
-            out_length = length
-        else:
-            left_flank = (self.insert_max - insert_len) // 2
-            offset = -left_flank
-            out_length = length + self.insert_max
-        # v: position in "5' flank | x[:i] | insert | x[i:] | 3' flank" counted from the
-        # first base of x. Sources >= L pick random columns in the order they appear.
-        v = _positions(out_length, device) + offset.unsqueeze(1)
-        i = insert_at.unsqueeze(1)
-        k = insert_len.unsqueeze(1)
-        a = left_flank.unsqueeze(1)
-        source = torch.where(
-            v < i,
-            torch.where(v < 0, length + a + v, v),
-            torch.where(v < i + k, length + a + v - i, torch.where(v < length + k, v - k, a + v)),
+            # enough that the whole inserted segment stays inside the window. Other rows
+            # insert nothing, which is the identity.
+            k = _where_active(active, insert_len, 0)
+            earliest = (insert_at + k - width).clamp(min=0)
+            latest = torch.minimum(insert_at, k)
+            offset = torch.maximum(torch.minimum(k // 2, latest), earliest)
+            positions = _stack_columns(0, insert_at - offset, insert_at + k - offset)
+            jumps = _stack_columns(offset, width - insert_at, insert_at - k - width)
+            column_map.shift_pieces(width, positions, jumps, bases)
+            return
+        # Rows without insertion get all insert_max random bases at their 3' end: that
+        # is an insertion of insert_max bases at position L.
+        k = _where_active(active, insert_len, self.insert_max)
+        i = _where_active(active, insert_at, width)
+        left = (self.insert_max - k) // 2
+        positions = _stack_columns(0, left, left + i, left + i + k, left + k + width)
+        jumps = _stack_columns(
+            width, -width - left, width - i + left, i - left - k - width, left + k
         )
-        return _gather_with_random(x, source, self.insert_max, generator)
-
-    def apply(self, x, mask, generator, trim: bool = False):
-        """Insert into the rows where ``mask``; pad or keep the others.
-
-        ``trim=False``: the other rows get ``insert_max`` random bases at their 3' end,
-        output length ``L + insert_max``. ``trim=True``: the other rows are unchanged and
-        inserted rows are trimmed back to ``L``.
-        """
-        if trim:
-            return super().apply(x, mask, generator, trim=True)
-        n = x.shape[0]
-        padded = torch.cat(
-            [x, _random_dna(n, self.insert_max, x.dtype, generator, x.device)], dim=2
-        )
-        rows = mask.nonzero().squeeze(1)
-        return padded.index_copy(0, rows, self.transform(x.index_select(0, rows), generator))
+        column_map.shift_pieces(width + self.insert_max, positions, jumps, bases)
+        if active is not None:
+            # A later reverse complement keeps the padding of rows without insertion at
+            # their 3' end (as if they were reverse-complemented first, then padded).
+            column_map.content_end = torch.where(active, width + self.insert_max, width)
 
 
 class RandomDeletion(Augmentation):
@@ -409,31 +566,36 @@ class RandomDeletion(Augmentation):
 
     name = "deletion"
     _param_names = ("delete_min", "delete_max")
+    _n_params = 2
 
     def __init__(self, delete_min: int = 0, delete_max: int = 20):
         self.delete_min, self.delete_max = _int_range(
             "delete_min", delete_min, "delete_max", delete_max
         )
 
-    def transform(self, x, generator):
-        n, _, length = x.shape
-        if self.delete_max >= length:
+    def _n_bases(self, width):
+        return self.delete_max
+
+    def _output_width(self, width, trim):
+        if self.delete_max >= width:
             raise ValueError(
-                f"delete_max ({self.delete_max}) must be < the sequence length L ({length}) "
-                f"so that a base is left; lower delete_max to at most {length - 1}"
+                f"delete_max ({self.delete_max}) must be < the sequence length L ({width}) "
+                f"so that a base is left; lower delete_max to at most {width - 1}"
             )
-        device = x.device
-        delete_len = _uniform_int(self.delete_min, self.delete_max, n, generator, device)
-        start = _uniform_int(0, length - delete_len, n, generator, device).unsqueeze(1)
-        d = delete_len.unsqueeze(1)
-        # t: rank among the kept bases (floor(d/2) random bases come first); kept bases
-        # at or after the start skip the d deleted ones. Past the last kept base this
-        # runs into the random block (columns L .. L + ceil(d/2) - 1); the negative t of
-        # the 5' padding wrap to its last columns, so no random column is used twice.
-        t = _positions(length, device) - d // 2
-        source = t + d * (t >= start)
-        source = torch.where(source < 0, source + length + self.delete_max, source)
-        return _gather_with_random(x, source, self.delete_max, generator)
+        return width
+
+    def _remap(self, column_map, active, params, bases, generator, trim):
+        width = column_map.width
+        d = _where_active(active, _uniform_int(params[:, 0], self.delete_min, self.delete_max), 0)
+        start = _uniform_int(params[:, 1], 0, width - d)
+        left = d // 2
+        # Random columns W .. W + delete_max - 1 follow the kept ones: the 3' padding
+        # takes the first ceil(d/2), the 5' padding the last floor(d/2), so none is used
+        # twice; kept bases from the start on skip the d deleted ones.
+        reach = width + self.delete_max
+        positions = _stack_columns(0, left, left + start)
+        jumps = _stack_columns(reach - left, -reach, d)
+        column_map.shift_pieces(width, positions, jumps, bases)
 
 
 class RandomInversion(Augmentation):
@@ -451,28 +613,26 @@ class RandomInversion(Augmentation):
 
     name = "inversion"
     _param_names = ("invert_min", "invert_max")
+    _n_params = 2
 
     def __init__(self, invert_min: int = 0, invert_max: int = 20):
         self.invert_min, self.invert_max = _int_range(
             "invert_min", invert_min, "invert_max", invert_max
         )
 
-    def transform(self, x, generator):
-        n, _, length = x.shape
-        if self.invert_max > length:
+    def _output_width(self, width, trim):
+        if self.invert_max > width:
             raise ValueError(
-                f"invert_max ({self.invert_max}) must be <= the sequence length L ({length}); "
-                f"lower invert_max to at most {length}"
+                f"invert_max ({self.invert_max}) must be <= the sequence length L ({width}); "
+                f"lower invert_max to at most {width}"
             )
-        device = x.device
-        window_len = _uniform_int(self.invert_min, self.invert_max, n, generator, device)
-        start = _uniform_int(0, length - window_len, n, generator, device).unsqueeze(1)
-        end = start + window_len.unsqueeze(1)
-        j = _positions(length, device)
-        window = (j >= start) & (j < end)
-        # One-hot ACGT: the complement is the channel axis reversed.
-        gathered = _gather_columns(x, torch.where(window, start + end - 1 - j, j))
-        return torch.where(window.unsqueeze(1), gathered.flip(1), gathered)
+        return width
+
+    def _remap(self, column_map, active, params, bases, generator, trim):
+        window = _uniform_int(params[:, 0], self.invert_min, self.invert_max)
+        window = _where_active(active, window, 0)
+        start = _uniform_int(params[:, 1], 0, column_map.width - window)
+        column_map.reverse_windows(start, start + window)
 
 
 class RandomRC(Augmentation):
@@ -486,13 +646,19 @@ class RandomRC(Augmentation):
 
     name = "rc"
     _param_names = ("rc_prob",)
+    _n_params = 1
 
     def __init__(self, rc_prob: float = 0.5):
         self.rc_prob = _as_float("rc_prob", rc_prob, 0.0, 1.0)
 
-    def transform(self, x, generator):
-        flip = torch.rand(x.shape[0], generator=generator, device=x.device) < self.rc_prob
-        return torch.where(flip.view(-1, 1, 1), x.flip((1, 2)), x)
+    def _remap(self, column_map, active, params, bases, generator, trim):
+        flip = params[:, 0] < round(self.rc_prob * _RANDOM_INT_SPAN)
+        if active is not None:
+            flip &= active
+        end = column_map.content_end
+        if end is None:
+            end = torch.full_like(params[:, 0], column_map.width)
+        column_map.reverse_windows(torch.zeros_like(end), torch.where(flip, end, 0))
 
 
 class RandomNoise(Augmentation):
@@ -513,18 +679,12 @@ class RandomNoise(Augmentation):
         self.noise_mean = _as_float("noise_mean", noise_mean)
         self.noise_std = _as_float("noise_std", noise_std, 0.0)
 
-    def transform(self, x, generator):
-        return self._add_noise(x, torch.arange(x.shape[0], device=x.device), generator)
-
-    def apply(self, x, mask, generator):
-        # Adds the noise straight into the selected rows (no row copy out and back).
-        return self._add_noise(x, mask.nonzero().squeeze(1), generator)
-
-    def _add_noise(self, x, rows, generator):
-        """Add noise to rows ``rows`` (int64 ``(n,)``) of ``x``; a new tensor."""
-        noise = torch.empty((rows.shape[0], *x.shape[1:]), dtype=x.dtype, device=x.device)
+    def _add_values(self, out, active, generator):
+        # Gaussian draws are the costliest part of a call: draw them for the rows only.
+        rows = _selected_rows(active, out.shape[0], out.device)
+        noise = torch.empty((rows.shape[0], *out.shape[1:]), dtype=out.dtype, device=out.device)
         noise.normal_(self.noise_mean, self.noise_std, generator=generator)
-        return x.index_add(0, rows, noise)
+        out.index_add_(0, rows, noise)
 
 
 #: Augmentation classes by config key.
@@ -626,7 +786,9 @@ class Augmenter:
         self.insertion_mode = insertion_mode
         self.pad_seed = _as_int("pad_seed", pad_seed)
         # (column in the per-row choice matrix, augmentation), in priority order
-        self._ordered = sorted(augment_list, key=lambda aug: PRIORITY.index(aug.name))
+        self._ordered = sorted(
+            enumerate(augment_list), key=lambda item: PRIORITY.index(item[1].name)
+        )
         self._insertion = next((a for a in augment_list if isinstance(a, RandomInsertion)), None)
 
     @property
@@ -665,7 +827,9 @@ class Augmenter:
         # permutation, so "rank < count" is a uniform subset of that size.
         keys = torch.rand(n, n_augs, generator=generator, device=device)
         order = keys.argsort(dim=1)
-        ranks = torch.empty_like(order).scatter_(1, order, _positions(n_augs, device).expand(n, -1))
+        ranks = torch.empty_like(order).scatter_(
+            1, order, torch.arange(n_augs, device=device).expand(n, -1)
+        )
         return ranks < counts
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None):
@@ -687,21 +851,8 @@ class Augmenter:
         _check_batch(x)
         _check_generator(generator, x.device)
         chosen = self.choose(x.shape[0], generator, x.device)
-        masks = {aug.name: chosen[:, column] for column, aug in enumerate(self.augment_list)}
-        for aug in self._ordered:
-            mask = masks[aug.name]
-            if aug is not self._insertion:
-                x = aug.apply(x, mask, generator)
-                continue
-            if self._pads and "rc" in masks:
-                # A row without insertion gets its padding at the 3' end, after its
-                # reverse complement; appending padding commutes with reverse-complementing
-                # the first L columns, so those rows are flipped here, before padding.
-                rc = next(a for a in self.augment_list if a.name == "rc")
-                x = rc.apply(x, masks["rc"] & ~mask, generator)
-                masks["rc"] = masks["rc"] & mask
-            x = aug.apply(x, mask, generator, trim=self.insertion_mode == "trim")
-        return x
+        plan = [(aug, chosen[:, column]) for column, aug in self._ordered]
+        return _augment(x, plan, generator, trim=self.insertion_mode == "trim")
 
     def pad(self, x: torch.Tensor) -> torch.Tensor:
         """Append the fixed evaluation padding: ``insert_max`` random bases at the 3' end.

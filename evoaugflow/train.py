@@ -267,8 +267,12 @@ def train_stage(
         raise ValueError(f"task={task!r}: choose one of {', '.join(TASKS)}")
     if stage not in STAGES:
         raise ValueError(f"stage={stage!r}: choose one of {', '.join(STAGES)}")
-    if not isinstance(getattr(model, "config", None), dict):
-        raise ValueError("model has no config: build it with evoaugflow.models.get_model")
+    if not isinstance(getattr(model, "config", None), dict) or not hasattr(
+        model, "reset_parameters"
+    ):
+        raise ValueError(
+            "model has no config or reset_parameters: build it with evoaugflow.models.get_model"
+        )
     if getattr(model, "task", task) != task:
         raise ValueError(
             f"task={task!r} but the model was built for task {model.task!r}: pass "

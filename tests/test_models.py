@@ -144,7 +144,7 @@ def test_bad_arguments(kwargs, message):
         get_model(**args)
 
 
-def test_reset_parameters_is_seeded_he_initialisation():
+def test_reset_parameters_is_seeded_default_initialisation():
     torch.manual_seed(1)
     model = get_model("deepstarr", 249, 2)
     torch.manual_seed(2)
@@ -158,8 +158,9 @@ def test_reset_parameters_is_seeded_he_initialisation():
         each.reset_parameters()
     for key, value in model.state_dict().items():
         assert torch.equal(value, same.state_dict()[key]), key
-    # He uniform: bound sqrt(6 / fan_in); fan_in = 256 * 3 for the second convolution
+    assert torch.equal(model.conv_blocks[1][1].running_mean, torch.zeros(60))
+    # PyTorch's default: uniform with bound 1 / sqrt(fan_in), fan_in = 256 * 3 here
     weight = model.conv_blocks[1][0].weight
-    bound = (6 / (256 * 3)) ** 0.5
+    bound = 1 / (256 * 3) ** 0.5
     assert weight.abs().max() <= bound
     assert weight.std().item() == pytest.approx(bound / 3**0.5, rel=0.02)

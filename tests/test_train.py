@@ -97,7 +97,7 @@ def test_same_seed_same_run_and_outputs(tmp_path, one_thread):
     kwargs = {
         "task": "binary",
         "lr": 1e-2,
-        "max_epochs": 5,
+        "max_epochs": 8,
         "batch_size": 50,
         "seed": 3,
         "device": "cpu",
@@ -110,15 +110,15 @@ def test_same_seed_same_run_and_outputs(tmp_path, one_thread):
     _assert_same_weights(tmp_path / "a" / "model.pt", tmp_path / "b" / "model.pt")
     histories = [pd.read_csv(tmp_path / run / "history.tsv", sep="\t") for run in ("a", "b")]
     assert list(histories[0].columns) == ["epoch", "lr", "train_loss", "valid_loss", "seconds"]
-    assert histories[0].epoch.tolist() == [1, 2, 3, 4, 5]
+    assert histories[0].epoch.tolist() == list(range(1, 9))
     pd.testing.assert_frame_equal(
         histories[0].drop(columns="seconds"), histories[1].drop(columns="seconds")
     )
     metrics = [evaluate(tmp_path / run / "model.pt", data, device="cpu") for run in ("a", "b")]
     pd.testing.assert_frame_equal(metrics[0], metrics[1])
-    # the motif is learnable: five epochs already separate the classes
+    # the motif is learnable: eight epochs separate the classes
     auroc = metrics[0].query("metric == 'auroc' and task == 'mean'").value.iloc[0]
-    assert auroc > 0.8
+    assert auroc > 0.9
     # a different seed gives a different run
     train_stage(toy_model(), data, tmp_path / "c", verbose=False, **{**kwargs, "seed": 4})
     assert not torch.equal(
@@ -207,7 +207,7 @@ def test_augmented_pretrain_then_finetune(tmp_path, device):
         tmp_path / "pre",
         augmenter=augmenter,
         lr=1e-2,
-        max_epochs=6,
+        max_epochs=8,
         **common,
     )
     pre_model, pre_aug, pre_meta = load_model(pretrain["model_path"], device=device)
@@ -260,6 +260,40 @@ def test_augmented_pretrain_then_finetune(tmp_path, device):
         predict(fine_model, data.x_test, device=device)
     table = evaluate(finetune["model_path"], data, device=device)
     assert table.query("metric == 'auroc' and task == 'mean'").value.iloc[0] > 0.8
+
+
+def test_regression_task_uses_mse_and_regression_metrics(tmp_path, one_thread):
+    data = toy_data(n_train=200)
+    # label: motif presence plus a GC-content term, as a continuous value
+    for split in ("train", "valid", "test"):
+        x, y = data.split(split)
+        gc = x[:, 1:3].sum(dim=(1, 2), keepdim=False)[:, None] / LENGTH
+        setattr(data, f"y_{split}", torch.cat([y + gc, 2 * gc], dim=1))
+    data.n_tasks = 2
+    torch.manual_seed(0)
+    model = get_model("deepstarr", LENGTH, 2, conv_channels=[16, 8, 8, 8], fc_units=[16, 16])
+    summary = train_stage(
+        model,
+        data,
+        tmp_path,
+        task="regression",
+        lr=1e-2,
+        max_epochs=3,
+        batch_size=50,
+        device="cpu",
+        verbose=False,
+    )
+    params = json.loads((tmp_path / "params.json").read_text())
+    assert params["loss"] == "mse"
+    table = evaluate(tmp_path / "model.pt", data, split="valid", device="cpu")
+    assert set(table.metric) == {"mse", "pearson", "spearman"}
+    assert list(table.task.unique()) == ["0", "1", "mean"]
+    values = predict(model, data.x_valid, device="cpu")  # raw values, no sigmoid
+    mse = ((values - data.y_valid.numpy()) ** 2).mean()
+    assert mse == pytest.approx(summary["best_valid_loss"], rel=1e-4)
+    assert table.query("metric == 'mse' and task == 'mean'").value.iloc[0] == pytest.approx(
+        mse, rel=1e-4
+    )
 
 
 def test_bad_arguments(tmp_path):

@@ -62,3 +62,17 @@ rule download_genome:
         md5=lambda wildcards: GENOMES[wildcards.build]["md5"],
     script:
         "../../scripts/download.py"
+
+
+rule require_cagi5_table:
+    output:
+        "data/cagi5/{element}.tsv",
+    log:
+        "logs/require_cagi5_table/{element}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    script:
+        "../../scripts/require_cagi5_table.py"

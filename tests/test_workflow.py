@@ -1,0 +1,153 @@
+"""The real workflow, run end to end on a reduced built-in benchmark in a temp folder."""
+
+import re
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
+
+
+def small_config(seeds=(0, 1)):
+    """The default config with every size cut down: all rules, a few minutes of CPU."""
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["seeds"] = list(seeds)
+    config["training"]["stage1"].update(max_epochs=2, early_stopping_patience=2)
+    config["training"]["finetune"].update(max_epochs=1)
+    datasets = config["datasets"]
+    datasets["chip_synth"]["synthetic"].update(
+        chromosome_length=700_000, n_chip_peaks=400, n_accessible_only=600
+    )
+    datasets["deepstarr_synth"]["synthetic"].update(n_train=300, n_valid=100, n_test=100)
+    datasets["deepstarr_synth"]["attribution"].update(n_sequences=2, n_references=50, n_samples=5)
+    datasets["basset_synth"]["synthetic"].update(n_train=300, n_valid=100, n_test=100)
+    datasets["basset_synth"]["model_kwargs"] = {"conv_channels": [16, 16, 16], "fc_units": [32, 32]}
+    datasets["basset_synth"]["cagi"]["n_elements"] = 2
+    return config
+
+
+def snakemake(workdir, *args, timeout=1500):
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def png_size(path):
+    data = Path(path).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("workflow")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(small_config()))
+    result = snakemake(workdir, "--cores", "2", "--configfile", "config.yaml")
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def test_summary_metrics_cover_every_task_stage_and_seed(finished_run):
+    metrics = pd.read_csv(finished_run / "results/summary/metrics.tsv", sep="\t", dtype={"task": str})
+    assert {"dataset", "augset", "stage", "seed", "split", "metric", "task", "value"} <= set(metrics)
+    means = metrics[(metrics["task"] == "mean") & (metrics["split"] == "test")]
+    expected = {
+        ("chip_synth", "auroc"),
+        ("basset_synth", "auroc"),
+        ("deepstarr_synth", "pearson"),
+    }
+    assert expected <= set(zip(means["dataset"], means["metric"]))
+    for dataset, augmented in [
+        ("chip_synth", "evoaug"),
+        ("deepstarr_synth", "evoaug_deepstarr"),
+        ("basset_synth", "evoaug"),
+    ]:
+        runs = set(zip(*[means.loc[means["dataset"] == dataset, key] for key in ("augset", "stage", "seed")]))
+        for seed in (0, 1):
+            assert {("baseline", "stage1", seed), (augmented, "stage1", seed), (augmented, "finetune", seed)} <= runs
+    # Two regression tasks and eight binary tasks reach the per-task rows.
+    tasks = metrics.groupby("dataset")["task"].unique()
+    assert set(tasks["deepstarr_synth"]) == {"0", "1", "mean"}
+    assert len(set(tasks["basset_synth"])) == 9
+    aurocs = means.loc[means["metric"] == "auroc", "value"]
+    assert aurocs.between(0, 1).all()
+
+
+def test_comparison_table_marks_one_best_setting_per_data_set(finished_run):
+    table = pd.read_csv(finished_run / "results/summary/comparison.tsv", sep="\t")
+    assert set(table["dataset"]) == {"chip_synth", "deepstarr_synth", "basset_synth"}
+    assert (table.groupby("dataset")["best"].sum() >= 1).all()
+    assert (table["n_seeds"] == 2).all()
+
+
+def test_analyses_produce_their_tables(finished_run):
+    summary = finished_run / "results/summary"
+    filters = pd.read_csv(summary / "filters.tsv", sep="\t")
+    assert set(filters["dataset"]) == {"chip_synth", "basset_synth"}
+    assert filters["hit_rate"].between(0, 1).all()
+    assert filters["planted_recovery"].between(0, 1).all()
+    attribution = pd.read_csv(summary / "attribution.tsv", sep="\t")
+    assert len(attribution) == 6 and (attribution["n_sequences"] == 2).all()
+    assert attribution["attribution_auroc"].between(0, 1).all()
+    cagi = pd.read_csv(summary / "cagi5.tsv", sep="\t")
+    assert set(cagi["element"]) == {"SYN1", "SYN2", "mean"}
+    assert (cagi.loc[cagi["element"] != "mean", "n_variants"] == 450).all()
+
+
+def test_figures_are_pngs_of_fixed_size(finished_run):
+    summary = finished_run / "results/summary"
+    for dataset in ("chip_synth", "deepstarr_synth", "basset_synth"):
+        assert png_size(summary / dataset / "metric_by_augset.png") == (800, 450)
+        assert png_size(summary / dataset / "training_curves.png") == (800, 450)
+    assert png_size(summary / "filters.png") == (800, 450)
+    assert png_size(summary / "cagi5.png") == (800, 450)
+    assert png_size(finished_run / "results/attribution/deepstarr_synth/logos_seed0.png") == (1200, 600)
+
+
+def test_every_job_wrote_its_log_and_training_its_benchmark(finished_run):
+    logs = list((finished_run / "logs").rglob("*.log"))
+    assert len(logs) >= 60
+    benchmarks = list((finished_run / "results/benchmarks/train_model").rglob("*.tsv"))
+    assert len(benchmarks) == 12
+
+
+def test_report_builds(finished_run):
+    result = snakemake(
+        finished_run, "--cores", "1", "--configfile", "config.yaml", "--report", "report.html"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    html = (finished_run / "report.html").read_text()
+    assert "metric_by_augset.png" in html and "filters.tsv" in html
+
+
+def test_adding_a_seed_trains_only_the_new_runs(finished_run):
+    (finished_run / "more.yaml").write_text(yaml.safe_dump(small_config(seeds=(0, 1, 2))))
+    result = snakemake(finished_run, "-n", "--cores", "1", "--configfile", "more.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]
+    trained = re.findall(r"rule train_model:\n(?:.*\n)*?\s+wildcards: (.*)", result.stdout)
+    assert len(trained) == 6
+    assert all("seed=2" in wildcards for wildcards in trained)
+    assert "rule summarize:" in result.stdout
+
+
+def test_one_rule_can_be_rerun_alone(finished_run):
+    target = "results/evaluate/chip_synth/evoaug/0/finetune.tsv"
+    before = (finished_run / target).read_text()
+    result = snakemake(
+        finished_run, "--cores", "1", "--configfile", "config.yaml", "--forcerun", target, target
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "1 of 1 steps (100%) done" in result.stderr
+    # Same model, same data, deterministic padding: the same numbers.
+    assert (finished_run / target).read_text() == before
