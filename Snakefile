@@ -23,6 +23,8 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/interpret.smk"
 include: "workflow/rules/variants.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/sweep_common.smk"
+include: "workflow/rules/sweep.smk"
 
 
 report: "workflow/report/workflow.rst"

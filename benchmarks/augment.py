@@ -9,8 +9,13 @@ its training path (``RobustModel.training_step`` calls ``RobustModel._apply_augm
 With ``--device cuda`` (or wherever ``evoaugflow.models`` is importable) it also times a
 DeepSTARR training step and reports augmentation time as a share of step + augmentation.
 
-Usage: ``python benchmarks/augment.py [--device cpu|cuda] [--out table.tsv]``
-(see benchmarks/README.md for the reference environment).
+Every case reports the fastest, the median and the 90th-percentile call, and the
+speedup at each of them (reference / ours), plus the median of the per-pair ratios: the
+calls of the two implementations alternate, so each pair ran under nearly the same
+machine load. The 1-minute load average is printed before and after the run.
+
+Usage: ``python benchmarks/augment.py [--device cpu|cuda] [--cases deepstarr_list]
+[--out table.tsv]`` (see benchmarks/README.md for the reference environment).
 """
 
 from __future__ import annotations
@@ -56,7 +61,22 @@ REF_CLASSES = {
     "rc": "RandomRC",
     "noise": "RandomNoise",
 }
-COLUMNS = ("device", "threads", "case", "impl", "ms_per_batch", "seqs_per_s", "speedup")
+CASES = (*SINGLE, "deepstarr_list")
+REFERENCE = "evoaug-1.0.6"
+COLUMNS = (
+    "device",
+    "threads",
+    "case",
+    "impl",
+    "ms_min",
+    "ms_median",
+    "ms_p90",
+    "seqs_per_s",
+    "speedup_min",
+    "speedup_median",
+    "speedup_p90",
+    "speedup_paired",
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -74,6 +94,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         help="torch thread counts to run (default: 1 and all cores)",
     )
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        choices=CASES,
+        default=list(CASES),
+        help="cases to time (default: all)",
+    )
     parser.add_argument("--no-reference", action="store_true", help="skip evoaug")
     parser.add_argument("--out", type=Path, default=None, help="also write the table as TSV")
     args = parser.parse_args(argv)
@@ -85,11 +112,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def median_ms(fns: dict, repeats: int, warmup: int, device: torch.device) -> dict:
-    """Median wall time in ms of each ``fns[key]()``, after ``warmup`` untimed calls.
+def time_calls(fns: dict, repeats: int, warmup: int, device: torch.device) -> dict:
+    """Wall times in ms of ``repeats`` calls of each ``fns[key]()``, after ``warmup``.
 
     The calls of the different functions alternate, so a change in machine load during
-    the run (a shared machine) weighs on all of them alike.
+    the run (a shared machine) weighs on all of them alike, and call ``i`` of one
+    function can be paired with call ``i`` of another.
     """
     for fn in fns.values():
         for _ in range(warmup):
@@ -103,8 +131,26 @@ def median_ms(fns: dict, repeats: int, warmup: int, device: torch.device) -> dic
             fn()
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
-            times[key].append(time.perf_counter() - start)
-    return {key: 1e3 * statistics.median(values) for key, values in times.items()}
+            times[key].append(1e3 * (time.perf_counter() - start))
+    return times
+
+
+def percentile(values, q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values``, linear between order statistics."""
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def summary(times: list) -> dict:
+    """Fastest, median and 90th-percentile ms of one case's calls."""
+    return {
+        "ms_min": min(times),
+        "ms_median": statistics.median(times),
+        "ms_p90": percentile(times, 0.9),
+    }
 
 
 def random_batch(n: int, length: int, generator: torch.Generator, device) -> torch.Tensor:
@@ -172,7 +218,24 @@ def training_step_ms(args, device: torch.device) -> float | None:
         loss.backward()
         optimizer.step()
 
-    return median_ms({"step": step}, max(5, args.repeats // 5), 2, device)["step"]
+    times = time_calls({"step": step}, max(5, args.repeats // 5), 2, device)["step"]
+    return statistics.median(times)
+
+
+def case_rows(case: str, times: dict, batch: int, common: dict) -> list[dict]:
+    """Table rows of one case: one per implementation, speedups on ours."""
+    rows = []
+    for impl, impl_times in times.items():
+        row = {**common, "case": case, "impl": impl, **summary(impl_times)}
+        row["seqs_per_s"] = batch / row["ms_median"] * 1e3
+        if impl != REFERENCE and REFERENCE in times:
+            reference = summary(times[REFERENCE])
+            for stat in ("min", "median", "p90"):
+                row[f"speedup_{stat}"] = reference[f"ms_{stat}"] / row[f"ms_{stat}"]
+            pairs = zip(times[REFERENCE], impl_times, strict=True)
+            row["speedup_paired"] = statistics.median(ref / ours for ref, ours in pairs)
+        rows.append(row)
+    return rows
 
 
 def run(args) -> list[dict]:
@@ -182,45 +245,28 @@ def run(args) -> list[dict]:
     rows = []
     for threads in thread_counts:
         torch.set_num_threads(threads)
+        common = {"device": device.type, "threads": threads}
         x = random_batch(args.batch, args.length, torch.Generator().manual_seed(args.seed), device)
         impls = {"evoaugflow": our_cases(device, args.seed)}
         if use_reference:
-            impls["evoaug-1.0.6"] = reference_cases(args.seed)
-        timings = {}
-        for case in impls["evoaugflow"]:
+            impls[REFERENCE] = reference_cases(args.seed)
+        aug_median = None
+        for case in args.cases:
             fns = {impl: (lambda fn=cases[case], x=x: fn(x)) for impl, cases in impls.items()}
-            for impl, ms in median_ms(fns, args.repeats, args.warmup, device).items():
-                timings[impl, case] = ms
-        for impl, cases in impls.items():
-            for case in cases:
-                ms = timings[impl, case]
-                rows.append(
-                    {
-                        "device": device.type,
-                        "threads": threads,
-                        "case": case,
-                        "impl": impl,
-                        "ms_per_batch": ms,
-                        "seqs_per_s": args.batch / ms * 1e3,
-                        "speedup": None,
-                    }
-                )
-        for row in rows:
-            ref_ms = timings.get(("evoaug-1.0.6", row["case"]))
-            if row["threads"] == threads and row["impl"] == "evoaugflow" and ref_ms:
-                row["speedup"] = ref_ms / row["ms_per_batch"]
-        step_ms = training_step_ms(args, device)
+            times = time_calls(fns, args.repeats, args.warmup, device)
+            rows.extend(case_rows(case, times, args.batch, common))
+            if case == "deepstarr_list":
+                aug_median = statistics.median(times["evoaugflow"])
+        step_ms = training_step_ms(args, device) if aug_median is not None else None
         if step_ms is not None:
-            aug_ms = timings["evoaugflow", "deepstarr_list"]
+            share = aug_median / (aug_median + step_ms)
             rows.append(
                 {
-                    "device": device.type,
-                    "threads": threads,
+                    **common,
                     "case": "deepstarr_train_step",
-                    "impl": f"augmentation share {aug_ms / (aug_ms + step_ms):.1%}",
-                    "ms_per_batch": step_ms,
+                    "impl": f"augmentation share {share:.1%}",
+                    "ms_median": step_ms,
                     "seqs_per_s": args.batch / step_ms * 1e3,
-                    "speedup": None,
                 }
             )
     return rows
@@ -229,11 +275,11 @@ def run(args) -> list[dict]:
 def format_value(key: str, value) -> str:
     if value is None:
         return ""
-    if key == "ms_per_batch":
+    if key.startswith("ms_"):
         return f"{value:.3f}"
     if key == "seqs_per_s":
         return f"{value:,.0f}"
-    if key == "speedup":
+    if key.startswith("speedup"):
         return f"{value:.1f}x"
     return str(value)
 
@@ -241,14 +287,14 @@ def format_value(key: str, value) -> str:
 def markdown(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for row in rows:
-        lines.append("| " + " | ".join(format_value(k, row[k]) for k in COLUMNS) + " |")
+        lines.append("| " + " | ".join(format_value(k, row.get(k)) for k in COLUMNS) + " |")
     return "\n".join(lines)
 
 
 def tsv(rows: list[dict]) -> str:
     lines = ["\t".join(COLUMNS)]
     for row in rows:
-        lines.append("\t".join("" if row[k] is None else str(row[k]) for k in COLUMNS))
+        lines.append("\t".join("" if row.get(k) is None else str(row[k]) for k in COLUMNS))
     return "\n".join(lines) + "\n"
 
 
@@ -260,11 +306,14 @@ def reference_state(args) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    load_before = os.getloadavg()[0]
     rows = run(args)
     print(
-        f"batch {args.batch} x 4 x {args.length}, median of {args.repeats} calls after "
-        f"{args.warmup} warm-up; torch {torch.__version__}; speedup = reference ms / ours ms; "
-        f"reference: {reference_state(args)}"
+        f"batch {args.batch} x 4 x {args.length}, {args.repeats} alternating calls per "
+        f"case after {args.warmup} warm-up; torch {torch.__version__}; speedup = reference "
+        f"ms / ours ms at each statistic, paired = median of per-pair ratios; reference: "
+        f"{reference_state(args)}; 1-min load average {load_before:.2f} before, "
+        f"{os.getloadavg()[0]:.2f} after, {os.cpu_count()} cores"
     )
     print(markdown(rows))
     if args.out is not None:

@@ -136,12 +136,13 @@ def _raw_draws(n: int, count: int, generator, device) -> torch.Tensor:
     return torch.randint(0, _RANDOM_INT_SPAN, (n, count), generator=generator, device=device)
 
 
-def _uniform_int(raw: torch.Tensor, low, high) -> torch.Tensor:
+def _uniform_int(raw: torch.Tensor, low: int, high: int) -> torch.Tensor:
     """Turn raw draws (see `_raw_draws`) into integers uniform on ``[low, high]``.
 
-    ``low`` and ``high`` are ints or int64 tensors shaped like ``raw`` (per-row bounds).
+    For per-row bounds ``[0, count)`` use ``raw % count`` directly.
     """
-    return low + raw % (high - low + 1)
+    draw = raw % (high - low + 1)
+    return draw + low if low else draw
 
 
 def _unpack_bases(raw: torch.Tensor) -> torch.Tensor:
@@ -167,85 +168,84 @@ def _selected_rows(active: torch.Tensor | None, n: int, device) -> torch.Tensor:
     return active.nonzero().squeeze(1)
 
 
-def _stack_columns(*columns) -> torch.Tensor:
-    """Stack ``(n,)`` int64 tensors (or ints, broadcast) into an ``(n, len(columns))`` tensor."""
-    reference = next(c for c in columns if isinstance(c, torch.Tensor))
-    return torch.stack(
-        [reference.new_full(reference.shape, c) if isinstance(c, int) else c for c in columns],
-        dim=1,
-    )
+def _where_active(active: torch.Tensor | None, value: torch.Tensor, inactive):
+    """``value`` on the active rows and ``inactive`` (the identity's parameter) elsewhere."""
+    return value if active is None else torch.where(active, value, inactive)
 
 
 # ---------------------------------------------------------------------------------------
-# the column map: every length-changing augmentation composed on small int tensors
+# the column map: every column-moving augmentation composed on small int tensors
 # ---------------------------------------------------------------------------------------
 
 
 class _ColumnMap:
     """Where each output column of a batch comes from, composed before any data moves.
 
-    ``codes`` (int32, shape ``(N, W)``) gives, for output column ``j`` of row ``n``, a
-    column of the table ``[x | A | C | G | T]`` of shape ``(N, 4, L + 4)``: ``0 .. L-1``
-    is a column of ``x`` and ``L + b`` the one-hot base ``b`` (how random DNA enters);
-    bit ``_COMPLEMENT_BIT`` set means the column is complemented (channels reversed).
-    Deletion, translocation and insertion are piecewise shifts of the column index,
-    inversion and reverse complement reverse a window, mutation overwrites sites: each
-    is one gather (or scatter) on ``codes``, and `take` moves the data once.
+    ``codes`` (int64, shape ``(N, W)``) gives, for output column ``j`` of row ``n``, a
+    column of the table ``[A | C | G | T | x]`` of shape ``(N, 4, 4 + L)``: ``b`` in
+    ``0 .. 3`` is the one-hot base ``b`` (how random DNA enters), ``4 + i`` column ``i``
+    of ``x``, and bit ``_COMPLEMENT_BIT`` set means the column is complemented.
+    Deletion, translocation and insertion shift the column index piecewise, inversion
+    and reverse complement reverse a window, mutation overwrites sites: each is one
+    gather (or scatter) on ``codes`` for all rows at once, and `take` moves the data once.
     """
 
     def __init__(self, n: int, length: int, device):
         self.length = length
-        self.codes = torch.arange(length, dtype=torch.int32, device=device).expand(n, length)
+        self.codes = torch.arange(4, 4 + length, device=device).expand(n, length)
         self.changed = False
         self.complemented = False
-        # (n,) int64: where each row's 3' padding starts (None: no padding yet).
-        self.content_end = None
+        # (padded rows (n,) bool, width before padding) once rows got 3' padding
+        self.padding = None
 
     @property
     def width(self) -> int:
         return self.codes.shape[1]
 
-    def random_codes(self, bases: torch.Tensor) -> torch.Tensor:
-        """Codes of random bases ``bases`` (int64 0..3, any shape)."""
-        return (self.length + bases).to(torch.int32)
-
-    def shift_pieces(self, width: int, positions, jumps, random_bases=None) -> None:
+    def shift(self, width: int, offset, positions=None, jumps=None, front=None, back=None):
         """New ``codes[:, j] = table[:, j + c(j)]`` for ``j < width``.
 
-        ``table`` is ``codes`` followed by ``random_bases`` (int64 ``(n, R)``, as random
-        columns ``W .. W + R - 1``); the offset ``c`` starts at 0 and changes by
-        ``jumps[:, p]`` at column ``positions[:, p]`` (both int64 ``(n, P)``, positions in
-        ``0 .. width``; several jumps may share a position).
+        ``table`` is ``front | codes | back`` (extra code columns ``(n, F)`` and ``(n, B)``,
+        e.g. random bases, or None); the offset ``c`` is ``offset`` (int64 ``(n,)``) at
+        column 0 and changes
+        by ``jumps[:, p]`` at column ``positions[:, p]`` (int64 ``(n, P)``, positions in
+        ``0 .. width``; positions may repeat, a jump at ``width`` has no effect).
         """
-        n = self.codes.shape[0]
-        # j + c(j) as one cumulative sum: 1 per column plus the jumps.
-        steps = torch.ones(n, width + 1, dtype=torch.int64, device=self.codes.device)
-        steps[:, 0] = 0
-        source = steps.scatter_add_(1, positions, jumps).cumsum(1)[:, :width]
-        table = self.codes
-        if random_bases is not None:
-            table = torch.cat([table, self.random_codes(random_bases)], dim=1)
+        if positions is None:
+            source = torch.arange(width, device=offset.device) + offset.unsqueeze(1)
+        else:
+            # j + c(j) as one cumulative sum: 1 per column, the offset, the jumps.
+            steps = torch.ones(offset.shape[0], width + 1, dtype=offset.dtype, device=offset.device)
+            steps[:, 0] = offset
+            source = steps.scatter_add_(1, positions, jumps).cumsum_(1)[:, :width]
+        parts = [part for part in (front, self.codes, back) if part is not None]
+        table = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
         self.codes = table.gather(1, source)
         self.changed = True
 
     def reverse_windows(self, start: torch.Tensor, end: torch.Tensor) -> None:
         """Reverse-complement columns ``start .. end - 1`` of each row (int64 ``(n,)``)."""
         n, width = self.codes.shape
-        marks = torch.zeros(n, width + 1, dtype=torch.int64, device=self.codes.device)
+        marks = torch.zeros(n, width + 1, dtype=torch.int64, device=start.device)
         ones = torch.ones_like(start)
-        marks.scatter_add_(1, torch.stack([start, end], dim=1), torch.stack([ones, -ones], 1))
-        inside = marks.cumsum(1)[:, :width]  # 1 inside the window, 0 outside
-        j = torch.arange(width, device=self.codes.device)
+        marks.scatter_add_(1, torch.stack([start, end], 1), torch.stack([ones, -ones], 1))
+        inside = marks.cumsum_(1)[:, :width]  # 1 inside the window, 0 outside
+        j = torch.arange(width, device=start.device)
         source = j + inside * ((start + end - 1).unsqueeze(1) - 2 * j)
-        flags = inside.to(torch.int32) * _COMPLEMENT_BIT
-        self.codes = self.codes.gather(1, source) ^ flags
+        self.codes = self.codes.gather(1, source) ^ (inside << _COMPLEMENT_SHIFT)
         self.changed = self.complemented = True
 
-    def overwrite(self, rows: torch.Tensor, sites: torch.Tensor, bases: torch.Tensor) -> None:
-        """Make columns ``sites`` (int64 ``(r, k)``) of rows ``rows`` the random ``bases``."""
-        codes = self.codes.contiguous()  # a copy only while codes is the expanded identity
-        codes.index_put_((rows.unsqueeze(1), sites), self.random_codes(bases))
-        self.codes = codes
+    def reverse_rows(self, flip: torch.Tensor) -> None:
+        """Reverse-complement the whole rows where ``flip`` (bool ``(n,)``) is true."""
+        flipped = self.codes.flip(1) ^ _COMPLEMENT_BIT
+        self.codes = torch.where(flip.unsqueeze(1), flipped, self.codes)
+        self.changed = self.complemented = True
+
+    def overwrite(self, rows: torch.Tensor, sites: torch.Tensor, codes: torch.Tensor) -> None:
+        """Set columns ``sites`` (int64 ``(r, k)``) of rows ``rows`` (``(r,)``) to ``codes``."""
+        new = self.codes.contiguous()  # a copy only while codes is the expanded identity
+        new.index_put_((rows.unsqueeze(1), sites), codes)
+        self.codes = new
         self.changed = True
 
     def take(self, x: torch.Tensor) -> torch.Tensor:
@@ -253,41 +253,45 @@ class _ColumnMap:
         if not self.changed:
             return x.clone()
         n = x.shape[0]
-        table = torch.cat([x, torch.eye(4, dtype=x.dtype, device=x.device).expand(n, 4, 4)], 2)
+        table = torch.cat([torch.eye(4, dtype=x.dtype, device=x.device).expand(n, 4, 4), x], 2)
         codes = self.codes
         if self.complemented:
             # second half: the complement of every column (one-hot ACGT: channels reversed)
             table = torch.cat([table, table.flip(1)], dim=2)
-            codes = (codes & (_COMPLEMENT_BIT - 1)) + (codes >> _COMPLEMENT_SHIFT) * (
-                self.length + 4
-            )
-        return table.gather(2, codes.long().unsqueeze(1).expand(-1, 4, -1))
+            half = (codes >> _COMPLEMENT_SHIFT) * (4 + self.length)
+            codes = (codes & (_COMPLEMENT_BIT - 1)) + half
+        return table.gather(2, codes.unsqueeze(1).expand(-1, 4, -1))
 
 
 def _augment(x: torch.Tensor, plan, generator, trim: bool = False) -> torch.Tensor:
     """Apply ``plan``, a list of ``(augmentation, active)`` in order, to a batch ``x``.
 
     ``active`` is a bool ``(N,)`` row mask or None (every row). Every per-row parameter
-    and random base comes from one integer draw; mutation and noise draw their uniform
-    keys and Gaussian values for their rows afterwards, in plan order. The column moves
-    of all augmentations are composed into one `_ColumnMap` and applied by one gather.
+    and random base comes from one integer draw; mutation and noise then draw their
+    site keys and Gaussian values for their rows, in plan order. The column moves of all
+    augmentations are composed into one `_ColumnMap` and applied by one gather.
     """
     n, _, length = x.shape
-    layout, n_params, n_bases, width = [], 0, 0, length
-    for aug, active in plan:
-        params = slice(n_params, n_params + aug._n_params)
-        bases = slice(n_bases, n_bases + aug._n_bases(width))
-        layout.append((aug, active, params, bases))
-        n_params, n_bases = params.stop, bases.stop
+    base_chunks, width = [], length
+    for aug, _ in plan:
+        base_chunks.append(aug._base_chunks(width))
         width = aug._output_width(width, trim)  # also validates the width
-    n_base_draws = -(-n_bases // _BASES_PER_DRAW)
+    n_params = sum(aug._n_params for aug, _ in plan)
+    chunk_sizes = [size for chunks in base_chunks for size in chunks]
+    n_base_draws = -(-sum(chunk_sizes) // _BASES_PER_DRAW)
     raw = _raw_draws(n, n_params + n_base_draws, generator, x.device)
-    all_bases = _unpack_bases(raw[:, n_params:])
+    # one view per parameter and per block of bases (the unused rest last), handed out
+    # in plan order
+    params = iter(raw[:, :n_params].unbind(1))
+    unused = n_base_draws * _BASES_PER_DRAW - sum(chunk_sizes)
+    chunks = iter(_unpack_bases(raw[:, n_params:]).split_with_sizes([*chunk_sizes, unused], 1))
     column_map = _ColumnMap(n, length, x.device)
-    for aug, active, params, bases in layout:
-        aug._remap(column_map, active, raw[:, params], all_bases[:, bases], generator, trim)
+    for (aug, active), aug_chunks in zip(plan, base_chunks, strict=True):
+        aug_params = [next(params) for _ in range(aug._n_params)]
+        random = [next(chunks) for _ in aug_chunks]
+        aug._remap(column_map, active, aug_params, random, generator, trim)
     out = column_map.take(x)
-    for aug, active, _, _ in layout:
+    for aug, active in plan:
         aug._add_values(out, active, generator)
     return out
 
@@ -302,8 +306,9 @@ class Augmentation:
 
     Subclasses set ``name`` (the config key), store their parameters under the names
     their constructor takes and describe their work to `_augment`: ``_n_params`` raw
-    draws and ``_n_bases(width)`` random bases per row, ``_output_width``, ``_remap``
-    (their change of the column map) and ``_add_values`` (changes of the values).
+    draws and ``_base_chunks(width)`` blocks of random bases per row, ``_output_width``,
+    ``_remap`` (their change of the column map) and ``_add_values`` (their change of
+    the values).
     """
 
     name: str = ""
@@ -349,24 +354,25 @@ class Augmentation:
         Returns
         -------
         torch.Tensor, shape=(N, 4, L_out)
-            A new tensor; with `RandomInsertion` in ``"pad"`` mode the other rows get
+            A new tensor; with `RandomInsertion` and ``trim=False`` the other rows get
             ``insert_max`` random bases at their 3' end.
         """
         return _augment(x, [(self, mask)], generator, **options)
 
-    def _n_bases(self, width: int) -> int:
-        """Random bases per row this augmentation needs at input width ``width``."""
-        return 0
+    def _base_chunks(self, width: int) -> tuple[int, ...]:
+        """Sizes of the blocks of random bases per row it needs at input width ``width``."""
+        return ()
 
     def _output_width(self, width: int, trim: bool) -> int:
         """Width after this augmentation; raises a ValueError when ``width`` is too short."""
         return width
 
-    def _remap(self, column_map, active, params, bases, generator, trim) -> None:
+    def _remap(self, column_map, active, params, random, generator, trim) -> None:
         """Compose this augmentation's column moves into ``column_map`` (default: none).
 
-        ``params`` (int64 ``(N, _n_params)``) are raw draws, ``bases`` (int64
-        ``(N, _n_bases)``) uniform bases 0..3, ``active`` the rows it applies to.
+        ``params`` is a list of ``_n_params`` raw draws (int64 ``(N,)``), ``random`` a
+        list of blocks of uniform random bases 0..3 (int64 ``(N, size)``, sizes from
+        `_base_chunks`, also their column codes), ``active`` the rows it applies to.
         """
 
     def _add_values(self, out, active, generator) -> None:
@@ -384,11 +390,6 @@ class Augmentation:
         return type(self) is type(other) and self.to_config() == other.to_config()
 
     __hash__ = None
-
-
-def _where_active(active, value, inactive):
-    """``value`` on the active rows and ``inactive`` (identity parameter) elsewhere."""
-    return value if active is None else torch.where(active, value, inactive)
 
 
 class RandomMutation(Augmentation):
@@ -414,18 +415,19 @@ class RandomMutation(Augmentation):
         """Number of mutated positions per sequence of length ``length``."""
         return round(self.mutate_frac / 0.75 * length)
 
-    def _n_bases(self, width):
-        return self.n_mutations(width)
+    def _base_chunks(self, width):
+        k = self.n_mutations(width)
+        return (k,) if k else ()
 
-    def _remap(self, column_map, active, params, bases, generator, trim):
-        k = bases.shape[1]
-        if k == 0:
+    def _remap(self, column_map, active, params, random, generator, trim):
+        if not random:
             return
+        (bases,) = random
         rows = _selected_rows(active, bases.shape[0], bases.device)
-        # The k smallest of i.i.d. uniform keys: k distinct positions, a uniform subset.
-        # Keys are drawn for the mutated rows only (the costliest draw after the noise).
+        # The k largest of i.i.d. uniform keys: k distinct positions, a uniform subset.
+        # Keys only for the mutated rows: after the noise, the costliest draw of a call.
         keys = torch.rand(rows.shape[0], column_map.width, generator=generator, device=rows.device)
-        sites = keys.topk(k, dim=1, largest=False, sorted=False).indices
+        sites = keys.topk(bases.shape[1], dim=1, sorted=False).indices
         column_map.overwrite(rows, sites, bases[rows])
 
 
@@ -457,21 +459,18 @@ class RandomTranslocation(Augmentation):
 
     def _shifts(self, raw: torch.Tensor) -> torch.Tensor:
         """Signed shifts from raw draws ``(n,)``."""
-        n_negative = self.shift_max - self.shift_min + 1  # -shift_max .. -shift_min
-        first_positive = max(self.shift_min, 1)  # 0 is already among the negatives
-        n_positive = self.shift_max - first_positive + 1
-        draw = _uniform_int(raw, 0, n_negative + n_positive - 1)
-        return torch.where(
-            draw < n_negative, draw - self.shift_max, draw - n_negative + first_positive
-        )
+        # -shift_max .. -shift_min, then the positive shifts moved down next to them:
+        # first_positive .. shift_max become -shift_min + 1 .. (0 is among the negatives)
+        first_positive = max(self.shift_min, 1)
+        gap = first_positive + self.shift_min - 1
+        shift = _uniform_int(raw, -self.shift_max, self.shift_max - gap)
+        return torch.where(shift > -self.shift_min, shift + gap, shift) if gap else shift
 
-    def _remap(self, column_map, active, params, bases, generator, trim):
+    def _remap(self, column_map, active, params, random, generator, trim):
         width = column_map.width
-        shift = _where_active(active, self._shifts(params[:, 0]) % width, 0)
-        # source j - s + L before column s (the wrapped part), j - s from there on
-        column_map.shift_pieces(
-            width, _stack_columns(0, shift), _stack_columns(width - shift, -width)
-        )
+        # out[j] = [codes | codes][j + (L - s) mod L]
+        offset = _where_active(active, (width - self._shifts(params[0])) % width, 0)
+        column_map.shift(width, offset, back=column_map.codes)
 
 
 class RandomInsertion(Augmentation):
@@ -502,8 +501,8 @@ class RandomInsertion(Augmentation):
         """Insert into every row; ``trim=True`` keeps the length ``L`` (see `Augmenter`)."""
         return super().transform(x, generator, trim=trim)
 
-    def _n_bases(self, width):
-        return self.insert_max
+    def _base_chunks(self, width):
+        return (self.insert_max, self.insert_max)
 
     def _output_width(self, width, trim):
         if not trim:
@@ -515,38 +514,38 @@ class RandomInsertion(Augmentation):
             )
         return width
 
-    def _remap(self, column_map, active, params, bases, generator, trim):
-        # Random columns come in the order they appear: 5' flank, insert, 3' flank.
-        width = column_map.width
-        insert_len = _uniform_int(params[:, 0], self.insert_min, self.insert_max)
-        insert_at = _uniform_int(params[:, 1], 0, width)
+    def _remap(self, column_map, active, params, random, generator, trim):
+        width, insert_max = column_map.width, self.insert_max
+        # parametrised by the number of bases not inserted, insert_max - k
+        spare = _uniform_int(params[0], 0, insert_max - self.insert_min)
+        i = _uniform_int(params[1], 0, width)
         if trim:
             # Drop floor(k/2) bases at the 5' end and ceil(k/2) at the 3' end (the mirror
-            # of a deletion's padding, keeps the original centre centred), shifted just
+            # of a deletion's padding, keeps the original centre centred), moved just
             # enough that the whole inserted segment stays inside the window. Other rows
-            # insert nothing, which is the identity.
-            k = _where_active(active, insert_len, 0)
-            earliest = (insert_at + k - width).clamp(min=0)
-            latest = torch.minimum(insert_at, k)
-            offset = torch.maximum(torch.minimum(k // 2, latest), earliest)
-            positions = _stack_columns(0, insert_at - offset, insert_at + k - offset)
-            jumps = _stack_columns(offset, width - insert_at, insert_at - k - width)
-            column_map.shift_pieces(width, positions, jumps, bases)
-            return
-        # Rows without insertion get all insert_max random bases at their 3' end: that
-        # is an insertion of insert_max bases at position L.
-        k = _where_active(active, insert_len, self.insert_max)
-        i = _where_active(active, insert_at, width)
-        left = (self.insert_max - k) // 2
-        positions = _stack_columns(0, left, left + i, left + i + k, left + k + width)
-        jumps = _stack_columns(
-            width, -width - left, width - i + left, i - left - k - width, left + k
-        )
-        column_map.shift_pieces(width + self.insert_max, positions, jumps, bases)
-        if active is not None:
-            # A later reverse complement keeps the padding of rows without insertion at
-            # their 3' end (as if they were reverse-complemented first, then padded).
-            column_map.content_end = torch.where(active, width + self.insert_max, width)
+            # insert nothing: the identity.
+            k = _where_active(active, insert_max - spare, 0)
+            spare = insert_max - k
+            earliest = (i + k - width).clamp(min=0)
+            offset = torch.maximum(torch.minimum(k >> 1, torch.minimum(i, k)), earliest)
+            left, out_width = -offset, width
+        else:
+            # Rows without insertion get insert_max random bases at their 3' end: an
+            # insertion of insert_max bases at position L.
+            spare = _where_active(active, spare, 0)
+            i = _where_active(active, i, width)
+            left, out_width = spare >> 1, width + insert_max
+            if active is not None:
+                # a later reverse complement leaves that padding at the 3' end
+                column_map.padding = (active, width)
+        # Output "left flank | x[:i] | insert | x[i:] | right flank" (flanks cut in trim
+        # mode) from the table "front | x | back" of insert_max random columns each: the
+        # left flank is the end of front, the insert its start, the right flank the
+        # start of back, so no random column is used twice.
+        start = left + i
+        positions = torch.stack([start, start + (insert_max - spare)], dim=1)
+        jumps = torch.stack([-insert_max - i, spare + i], dim=1)
+        column_map.shift(out_width, insert_max - left, positions, jumps, *random)
 
 
 class RandomDeletion(Augmentation):
@@ -573,8 +572,8 @@ class RandomDeletion(Augmentation):
             "delete_min", delete_min, "delete_max", delete_max
         )
 
-    def _n_bases(self, width):
-        return self.delete_max
+    def _base_chunks(self, width):
+        return (self.delete_max, self.delete_max)
 
     def _output_width(self, width, trim):
         if self.delete_max >= width:
@@ -584,18 +583,16 @@ class RandomDeletion(Augmentation):
             )
         return width
 
-    def _remap(self, column_map, active, params, bases, generator, trim):
-        width = column_map.width
-        d = _where_active(active, _uniform_int(params[:, 0], self.delete_min, self.delete_max), 0)
-        start = _uniform_int(params[:, 1], 0, width - d)
-        left = d // 2
-        # Random columns W .. W + delete_max - 1 follow the kept ones: the 3' padding
-        # takes the first ceil(d/2), the 5' padding the last floor(d/2), so none is used
-        # twice; kept bases from the start on skip the d deleted ones.
-        reach = width + self.delete_max
-        positions = _stack_columns(0, left, left + start)
-        jumps = _stack_columns(reach - left, -reach, d)
-        column_map.shift_pieces(width, positions, jumps, bases)
+    def _remap(self, column_map, active, params, random, generator, trim):
+        width, delete_max = column_map.width, self.delete_max
+        d = _where_active(active, _uniform_int(params[0], self.delete_min, delete_max), 0)
+        start = params[1] % (width + 1 - d)  # uniform on 0 .. L - d
+        left = d >> 1
+        # From the table "front | x | back" of delete_max random columns each: the 5'
+        # padding is the end of front, contiguous with the kept bases before the
+        # deletion; the bases after it skip d columns and run on into back (3' padding).
+        positions, jumps = (left + start).unsqueeze(1), d.unsqueeze(1)
+        column_map.shift(width, delete_max - left, positions, jumps, *random)
 
 
 class RandomInversion(Augmentation):
@@ -628,10 +625,10 @@ class RandomInversion(Augmentation):
             )
         return width
 
-    def _remap(self, column_map, active, params, bases, generator, trim):
-        window = _uniform_int(params[:, 0], self.invert_min, self.invert_max)
+    def _remap(self, column_map, active, params, random, generator, trim):
+        window = _uniform_int(params[0], self.invert_min, self.invert_max)
         window = _where_active(active, window, 0)
-        start = _uniform_int(params[:, 1], 0, column_map.width - window)
+        start = params[1] % (column_map.width + 1 - window)  # uniform on 0 .. L - k
         column_map.reverse_windows(start, start + window)
 
 
@@ -651,14 +648,17 @@ class RandomRC(Augmentation):
     def __init__(self, rc_prob: float = 0.5):
         self.rc_prob = _as_float("rc_prob", rc_prob, 0.0, 1.0)
 
-    def _remap(self, column_map, active, params, bases, generator, trim):
-        flip = params[:, 0] < round(self.rc_prob * _RANDOM_INT_SPAN)
+    def _remap(self, column_map, active, params, random, generator, trim):
+        flip = params[0] < round(self.rc_prob * _RANDOM_INT_SPAN)
         if active is not None:
             flip &= active
-        end = column_map.content_end
-        if end is None:
-            end = torch.full_like(params[:, 0], column_map.width)
-        column_map.reverse_windows(torch.zeros_like(end), torch.where(flip, end, 0))
+        if column_map.padding is None:
+            column_map.reverse_rows(flip)
+            return
+        # rows padded without insertion reverse their first L columns only
+        inserted, unpadded_width = column_map.padding
+        end = torch.where(flip, torch.where(inserted, column_map.width, unpadded_width), 0)
+        column_map.reverse_windows(torch.zeros_like(end), end)
 
 
 class RandomNoise(Augmentation):
@@ -680,7 +680,7 @@ class RandomNoise(Augmentation):
         self.noise_std = _as_float("noise_std", noise_std, 0.0)
 
     def _add_values(self, out, active, generator):
-        # Gaussian draws are the costliest part of a call: draw them for the rows only.
+        # Gaussian draws are the costliest part of a call: only for the rows that get them.
         rows = _selected_rows(active, out.shape[0], out.device)
         noise = torch.empty((rows.shape[0], *out.shape[1:]), dtype=out.dtype, device=out.device)
         noise.normal_(self.noise_mean, self.noise_std, generator=generator)
@@ -816,21 +816,17 @@ class Augmenter:
         torch.Tensor, shape=(n, len(augment_list)), dtype=bool
             ``[s, a]`` is True when sequence ``s`` gets ``augment_list[a]``.
         """
-        n_augs = len(self.augment_list)
-        if self.hard_aug:
-            counts = torch.full((n, 1), self.max_augs_per_seq, device=device)
-        else:
-            counts = torch.randint(
-                1, self.max_augs_per_seq + 1, (n, 1), generator=generator, device=device
-            )
-        # The rank of an augmentation among i.i.d. uniform keys is a uniform random
-        # permutation, so "rank < count" is a uniform subset of that size.
+        n_augs, max_augs = len(self.augment_list), self.max_augs_per_seq
+        counts = None
+        if not self.hard_aug:
+            counts = torch.randint(1, max_augs + 1, (n, 1), generator=generator, device=device)
+        # The augmentations with the c smallest of i.i.d. uniform keys are a uniform
+        # subset of size c; topk lists the smallest max_augs in increasing key order.
         keys = torch.rand(n, n_augs, generator=generator, device=device)
-        order = keys.argsort(dim=1)
-        ranks = torch.empty_like(order).scatter_(
-            1, order, torch.arange(n_augs, device=device).expand(n, -1)
-        )
-        return ranks < counts
+        smallest = keys.topk(max_augs, dim=1, largest=False).indices
+        taken = True if counts is None else torch.arange(max_augs, device=device) < counts
+        chosen = torch.zeros(n, n_augs, dtype=torch.bool, device=device)
+        return chosen.scatter_(1, smallest, taken)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None):
         """Augment a batch.
@@ -851,7 +847,8 @@ class Augmenter:
         _check_batch(x)
         _check_generator(generator, x.device)
         chosen = self.choose(x.shape[0], generator, x.device)
-        plan = [(aug, chosen[:, column]) for column, aug in self._ordered]
+        masks = chosen.unbind(1)
+        plan = [(aug, masks[column]) for column, aug in self._ordered]
         return _augment(x, plan, generator, trim=self.insertion_mode == "trim")
 
     def pad(self, x: torch.Tensor) -> torch.Tensor:

@@ -465,10 +465,6 @@ def _metric_for(present: set, metric: str | None, dataset: str) -> str:
     return metric
 
 
-def _kind_order(kind: str) -> int:
-    return KINDS.index(kind)
-
-
 def score_candidates(
     metrics: pd.DataFrame, metric: str | None = None, split: str = SWEEP_SPLIT
 ) -> pd.DataFrame:
@@ -537,7 +533,7 @@ def score_candidates(
     order = pd.DataFrame(
         {
             "dataset": table["dataset"],
-            "kind": table["kind"].map(_kind_order),
+            "kind": table["kind"].map(KINDS.index),
             "augmentation": table["augmentation"].fillna(""),
             "strength": table["strength"].astype(float).fillna(0.0),
             "count": table["max_augs_per_seq"],
@@ -1388,9 +1384,7 @@ def plot_stability(
         .reset_index()
     )
     colors = plots._augset_colors(curves["augset"])
-    figure = Figure(figsize=plots.FIGSIZE_INCHES, dpi=plots.DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    ax = figure.subplots()
+    figure, (ax,) = plots._new_figure()
     for augset in summary.sort_runs(curves[["augset"]].drop_duplicates())["augset"]:
         curve = curves[curves["augset"] == augset].sort_values("epoch")
         ax.plot(curve["epoch"], curve["mean"], color=colors[augset], lw=1.4, label=augset)

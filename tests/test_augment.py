@@ -335,6 +335,131 @@ def test_every_row_padded_when_insertion_in_list(device):
     assert_one_hot(out)
 
 
+def replay_choice(aug, n, device, seed=0):
+    """Which augmentations each row gets in ``aug(x, gen(device, seed))``.
+
+    The composer draws its choice first, so `Augmenter.choose` on an equal generator
+    replays it. Returns a numpy bool array (n, len(aug.augment_list)).
+    """
+    return aug.choose(n, gen(device, seed), device).cpu().numpy()
+
+
+def test_composer_moves_only_the_chosen_rows(device):
+    # Every row gets exactly one of three column moves; each row must show its own move
+    # (and the 3' padding when it got no insertion), with the right parameter law.
+    n, length, d, k = 3000, 30, 4, 3
+    aug = Augmenter([RandomDeletion(d, d), RandomTranslocation(1, 6), RandomInsertion(k, k)], 1)
+    chosen = replay_choice(aug, n, device)
+    source, flipped = sources(aug(encoded(n, length, device), gen(device)))
+    assert not flipped.any() and np.all(chosen.sum(1) == 1)
+    j = np.arange(length)
+    starts, shifts, insert_at = [], [], []
+    for row, (deleted, rolled, inserted) in zip(source, chosen, strict=True):
+        if inserted:  # k = insert_max: no flanks, the k random bases in one block
+            random_cols = np.flatnonzero(row < 0)
+            np.testing.assert_array_equal(
+                random_cols, np.arange(random_cols[0], random_cols[0] + k)
+            )
+            np.testing.assert_array_equal(row[row >= 0], j)
+            insert_at.append(random_cols[0])
+            continue
+        assert np.all(row[length:] == -1)  # padding at the 3' end
+        body = row[:length]
+        if deleted:
+            assert np.all(body[: d // 2] == -1) and np.all(body[length - (d - d // 2) :] == -1)
+            kept = body[d // 2 : length - (d - d // 2)]
+            start = np.setdiff1d(j, kept)[0]
+            np.testing.assert_array_equal(kept, np.setdiff1d(j, np.arange(start, start + d)))
+            starts.append(start)
+        else:
+            assert rolled
+            shift = (-body[0]) % length
+            np.testing.assert_array_equal(body, (j - shift) % length)
+            shifts.append(shift if shift <= length // 2 else shift - length)
+    assert min(len(starts), len(shifts), len(insert_at)) > 0.3 * n
+    assert chi2_uniform(starts, range(length - d + 1)) > P_MIN
+    assert chi2_uniform(shifts, [*range(-6, 0), *range(1, 7)]) > P_MIN
+    assert chi2_uniform(insert_at, range(length + 1)) > P_MIN
+
+
+def test_composer_mutation_then_noise_on_chosen_rows(device):
+    n, length = 600, 30
+    mutation = RandomMutation(0.25)
+    k = mutation.n_mutations(length)
+    aug = Augmenter([RandomNoise(5.0, 0.0), mutation, RandomRC(0.0)], 2)
+    chosen = replay_choice(aug, n, device)
+    x = encoded(n, length, device)
+    out = aug(x, gen(device))
+    noised, mutated = (torch.as_tensor(chosen[:, c], device=device) for c in (0, 1))
+    plain = ~noised & ~mutated
+    assert torch.equal(out[plain], x[plain])  # RC with probability 0 moves nothing
+    assert torch.equal(out[noised & ~mutated], x[noised & ~mutated] + 5)
+    # mutated rows: exactly k random columns, the rest in place; noise added after
+    source, _ = sources(out[mutated] - 5 * noised[mutated].view(-1, 1, 1))
+    assert np.all((source < 0).sum(1) == k)
+    np.testing.assert_array_equal(
+        np.where(source < 0, np.arange(length), source),
+        np.tile(np.arange(length), (len(source), 1)),
+    )
+    assert 0 < chosen[:, 0].mean() < 1 and (chosen[:, 0] & chosen[:, 1]).any()
+
+
+def test_rc_after_insertion_reverses_the_whole_row(device):
+    n, length, insert_max = 900, 12, 4
+    aug = Augmenter([RandomRC(1.0), RandomInsertion(insert_max, insert_max)], 2, hard_aug=False)
+    chosen = replay_choice(aug, n, device)
+    source, flipped = sources(aug(encoded(n, length, device), gen(device)))
+    reverse = np.arange(length)[::-1]
+    for row, flips, (rc, inserted) in zip(source, flipped, chosen, strict=True):
+        kept = row[row >= 0]
+        np.testing.assert_array_equal(kept, reverse if rc else np.arange(length))
+        assert np.array_equal(flips, (row >= 0) & rc)
+        random_cols = np.flatnonzero(row < 0)
+        assert len(random_cols) == insert_max
+        if not inserted:  # reverse complement first, then the 3' padding
+            np.testing.assert_array_equal(random_cols, np.arange(length, length + insert_max))
+    both = chosen.all(1)
+    assert 0.2 * n < both.sum() < 0.8 * n
+
+
+def test_apply_changes_only_masked_rows(device):
+    n, length = 60, 20
+    x = random_one_hot(n, length, device)
+    mask = torch.arange(n, device=device) % 3 == 0
+    for aug in (
+        RandomDeletion(2, 5),
+        RandomTranslocation(1, 4),
+        RandomInversion(2, 5),
+        RandomRC(1.0),
+        RandomMutation(0.3),
+        RandomNoise(0.0, 1.0),
+    ):
+        out = aug.apply(x, mask, gen(device))
+        assert torch.equal(out[~mask], x[~mask]), aug.name
+        assert not torch.equal(out[mask], x[mask]), aug.name
+    out = RandomInsertion(2, 2).apply(x, mask, gen(device))
+    assert out.shape == (n, 4, length + 2)
+    assert torch.equal(out[~mask, :, :length], x[~mask])
+    assert_one_hot(out)
+
+
+def test_random_bases_uniform_and_independent(device):
+    # all rows padded (mask all false): 24 random bases per row, packed two bits each
+    n, length, width = 2000, 10, 24
+    out = RandomInsertion(0, width).apply(
+        random_one_hot(n, length, device),
+        torch.zeros(n, dtype=torch.bool, device=device),
+        gen(device),
+    )
+    assert_one_hot(out)
+    bases = out[:, :, length:].argmax(1).cpu().numpy()
+    assert chi2_uniform(bases.ravel(), range(4)) > P_MIN
+    pairs = 4 * bases[:, :-1] + bases[:, 1:]  # neighbours: the bit fields are independent
+    assert chi2_uniform(pairs.ravel(), range(16)) > P_MIN
+    rows = 4 * bases[:-1, 0] + bases[1:, 0]  # same field of consecutive rows
+    assert chi2_uniform(rows, range(16)) > P_MIN
+
+
 def test_trim_mode_keeps_length_and_insertion(device):
     n, length, k = 2000, 30, 6
     aug = Augmenter([RandomInsertion(k, k)], 1, insertion_mode="trim")

@@ -13,7 +13,7 @@ import yaml
 from matplotlib import image as mpimg
 
 from evoaugflow import config as grid
-from evoaugflow import sweep
+from evoaugflow import summary, sweep
 from evoaugflow.augment import Augmenter
 from evoaugflow.data import SequenceData
 from evoaugflow.models import get_model
@@ -202,9 +202,14 @@ def test_scores_are_validation_means_over_seeds():
     assert kinds == ["baseline"] + ["single"] * 6 + ["combo"] * 4
 
 
-def test_picker_chooses_known_best_and_breaks_ties_to_milder():
+def test_picker_chooses_known_best_and_breaks_ties_to_milder(tmp_path):
     scores = sweep.score_candidates(_metrics_table())
-    picks = sweep.pick_best(scores).set_index("target")
+    picks = sweep.pick_best(scores)
+    # The workflow passes scores between rules as TSV: the picks must survive that.
+    summary.write_tsv(scores, tmp_path / "scores.tsv")
+    read_back = pd.read_csv(tmp_path / "scores.tsv", sep="\t")
+    pd.testing.assert_frame_equal(sweep.pick_best(read_back), picks)
+    picks = picks.set_index("target")
     assert picks.loc["deletion", "candidate"] == "deletion-20"
     assert picks.loc["deletion", "n_tied"] == 2
     assert picks.loc["mutation", "candidate"] == "mutation-0.1"

@@ -108,12 +108,70 @@ def test_basset_labels_follow_known_logic(tmp_path, motifs):
         assert abs(probability[:, task].mean() - labels.mean()) < 0.05
     # Hard presence path: CTCF planted means task 0 likely; REST planted kills task 1.
     presence = np.zeros((4, 10))
-    presence[0, 0] = presence[1, 1] = presence[2, [1, 6]] = 1
+    presence[0, 0] = presence[1, 2] = presence[2, [2, 6]] = 1
     hard = synthetic.basset_logic(presence, np.zeros(4))
     assert hard[0, 0] == pytest.approx(synthetic.P_HIGH)
     assert hard[1, 1] == pytest.approx(synthetic.P_HIGH)
     assert hard[2, 1] == pytest.approx(synthetic.P_LOW)
     assert hard[3].max() == pytest.approx(synthetic.P_LOW)
+
+
+def _planted_presence(x, truth, motifs):
+    """Soft presence (basset_truth_function's sigmoid) of each planted instance."""
+    by_name = {m.name: m for m in motifs}
+    scores = _instance_scores(x, truth, motifs)
+    threshold, scale = np.array([synthetic.motif_threshold(by_name[n]) for n in truth["motif"]]).T
+    return 1 / (1 + np.exp(-(scores - threshold) / scale))
+
+
+def test_basset_clusters_sharp_sites_and_central_span(tmp_path, motifs):
+    common = dict(n_train=400, n_valid=10, n_test=10, seed=4)
+    synthetic.make_basset_benchmark(tmp_path / "c.h5", tmp_path / "c.tsv", **common)
+    sparse = dict(
+        n_slots=6, occupancy=0.5, motif_span=None, instance_sharpness=1.0, active_rate=1.0
+    )
+    synthetic.make_basset_benchmark(tmp_path / "s.h5", tmp_path / "s.tsv", **common, **sparse)
+    frames = {}
+    for name in "cs":
+        truth = pd.read_csv(tmp_path / f"{name}.tsv", sep="\t").query("split == 'train'")
+        x = _h5(tmp_path / f"{name}.h5")["X_train"]
+        singles = truth[~truth["motif"].isin(["SPI1", "CEBPB"])]  # pair motifs excluded
+        copies = singles.groupby(["index", "motif"]).size()
+        frames[name] = (truth, copies, _planted_presence(x, truth, motifs))
+    truth, copies, presence = frames["c"]
+    # Defaults: 12 slots in the central 400 nt, about 3 active factors of 10 per sequence,
+    # so a present factor has about 4 sites; sparse slots give about 1 site per factor.
+    assert truth["start"].min() >= 100 and truth["end"].max() <= 500
+    assert 3.0 < copies.mean() < 6.0
+    assert frames["s"][1].mean() < 1.3
+    assert frames["s"][0]["start"].min() < 100
+    factors_per_sequence = truth.groupby("index")["motif"].nunique()
+    assert 1.5 < factors_per_sequence.mean() < 4.5
+    assert (truth.groupby("index").size() <= 12 + 12).all()  # a pair slot holds two sites
+    # Sharpened instances count as present; PFM samples only about 70 % of the time.
+    assert np.mean(presence > 0.5) > 0.95
+    assert 0.55 < np.mean(frames["s"][2] > 0.5) < 0.85
+
+
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        ({"instance_sharpness": 0.0}, "instance_sharpness"),
+        ({"active_rate": 0.0}, "active_rate"),
+        ({"active_rate": 1.5}, "active_rate"),
+        ({"pair_rate": -0.1}, "pair_rate"),
+        ({"occupancy": 0.0}, "occupancy"),
+        ({"n_slots": 0}, "n_slots"),
+        ({"motif_span": 601}, "motif_span"),
+        ({"n_slots": 40}, "length"),
+    ],
+)
+def test_basset_generator_validation(tmp_path, kwargs, argument):
+    with pytest.raises(ValueError, match=argument):
+        synthetic.make_basset_benchmark(
+            tmp_path / "v.h5", tmp_path / "v.tsv", n_train=5, n_valid=5, n_test=5, **kwargs
+        )
+    assert not (tmp_path / "v.h5").exists()
 
 
 def test_panel_validation():
@@ -198,3 +256,41 @@ def test_chip_benchmark_builds_a_learnable_dataset(tmp_path, motifs):
     assert (
         np.median(_instance_scores(x, train_truth[train_truth["motif"] != "CTCF_weak"], motifs)) > 7
     )
+
+
+@pytest.mark.slow
+def test_basset_default_is_learnable_by_narrow_basset(tmp_path, motifs):
+    """Issue 4: the default set must be learnable at small scale (was AUROC 0.5 everywhere)."""
+    import torch
+
+    from evoaugflow.data import load_dataset
+    from evoaugflow.models import get_model
+    from evoaugflow.train import evaluate, train_stage
+
+    synthetic.make_basset_benchmark(
+        tmp_path / "l.h5", tmp_path / "l.tsv", n_train=2000, n_valid=300, n_test=600
+    )
+    data = load_dataset(tmp_path / "l.h5")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(0)
+        model = get_model("basset", 600, 8, conv_channels=[32, 32, 32], fc_units=[])
+        train_stage(
+            model,
+            data,
+            tmp_path / "run",
+            task="binary",
+            max_epochs=6,
+            batch_size=64,
+            early_stopping_patience=4,
+            verbose=False,
+            device="cpu",
+        )
+    finally:
+        torch.set_num_threads(threads)
+    table = evaluate(tmp_path / "run" / "model.pt", data, device="cpu").set_index(
+        ["metric", "task"]
+    )["value"]
+    assert table["auroc", "0"] > 0.75  # CTCF present; a model that learnt nothing gives 0.5
+    assert table["auroc", "mean"] > 0.62

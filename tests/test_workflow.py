@@ -28,7 +28,8 @@ def small_config(seeds=(0, 1)):
     datasets["deepstarr_synth"]["synthetic"].update(n_train=300, n_valid=100, n_test=100)
     datasets["deepstarr_synth"]["attribution"].update(n_sequences=2, n_references=50, n_samples=5)
     datasets["basset_synth"]["synthetic"].update(n_train=300, n_valid=100, n_test=100)
-    datasets["basset_synth"]["model_kwargs"] = {"conv_channels": [16, 16, 16], "fc_units": [32, 32]}
+    datasets["basset_synth"]["model_kwargs"] = {"conv_channels": [16, 16, 16], "fc_units": []}
+    datasets["basset_synth"]["training"]["stage1"].update(max_epochs=2, early_stopping_patience=2)
     datasets["basset_synth"]["cagi"]["n_elements"] = 2
     return config
 
@@ -151,3 +152,105 @@ def test_one_rule_can_be_rerun_alone(finished_run):
     assert "1 of 1 steps (100%) done" in result.stderr
     # Same model, same data, deterministic padding: the same numbers.
     assert (finished_run / target).read_text() == before
+
+
+def test_data_size_sweep_on_real_rest_data(tmp_path, rest_h5):
+    """Downsampled training splits of the real REST set: one summary row per size."""
+    config = {
+        "seeds": [0],
+        "training": {
+            "stage1": {"max_epochs": 1, "batch_size": 100},
+            "finetune": {"max_epochs": 1, "batch_size": 100},
+        },
+        "augment_sets": {
+            "baseline": {"augmentations": [], "finetune": False},
+            "evoaug": {"augmentations": ["rc", "mutation"], "max_augs_per_seq": 1},
+        },
+        "datasets": {
+            "REST": {
+                "source": "h5",
+                "path": str(rest_h5),
+                "model": "chip",
+                "task": "binary",
+                "model_kwargs": {"conv_channels": [16, 16, 16], "fc_units": [32]},
+                "augment_sets": ["baseline", "evoaug"],
+                "train_sizes": [100, 400],
+            }
+        },
+    }
+    (tmp_path / "rest.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "--cores", "2", "--configfile", "rest.yaml")
+    assert result.returncode == 0, result.stderr[-5000:]
+    sizes = pd.read_csv(tmp_path / "results/summary/datasize.tsv", sep="\t")
+    assert sorted(sizes["train_size"].unique()) == [100, 400]
+    # One row per size and model (baseline stage 1, evoaug stage 1 and finetune).
+    assert len(sizes) == 2 * 3
+    assert set(sizes["dataset"]) == {"REST"}
+    params = (tmp_path / "results/train/REST_n100/baseline/0/params.json").read_text()
+    assert '"train_size": 100' in params
+    assert png_size(tmp_path / "results/summary/REST/datasize.png") == (800, 450)
+
+
+def chromium():
+    """Debian's chromium, installed with apt when missing and this process may do so."""
+    import os
+    import shutil
+
+    found = shutil.which("chromium")
+    if found:
+        return found
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip("chromium is not installed and apt-get cannot run here (needs root)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]
+    if subprocess.run(install, env=env, capture_output=True, timeout=900).returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=600)
+        result = subprocess.run(install, env=env, capture_output=True, text=True, timeout=900)
+        if result.returncode != 0:
+            pytest.skip(f"could not install chromium with apt-get: {result.stderr[-500:]}")
+    return shutil.which("chromium")
+
+
+@pytest.mark.browser
+def test_report_renders_in_a_headless_browser(finished_run, tmp_path):
+    """The HTML report, opened in real headless Chromium: its text and a non-blank screenshot."""
+    report = finished_run / "report.html"
+    if not report.exists():
+        result = snakemake(
+            finished_run, "--cores", "1", "--configfile", "config.yaml", "--report", str(report)
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+    browser = chromium()
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=15000",
+    ]
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=180
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    text = dom.stdout
+    for expected in ("Training", "Filters", "Variants", "Attribution"):
+        assert expected in text, f"the rendered report lacks the category {expected}"
+    shot = tmp_path / "report.png"
+    result = subprocess.run(
+        [browser, *flags, f"--screenshot={shot}", "--window-size=1280,900", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert png_size(shot) == (1280, 900)
+    from PIL import Image
+
+    pixels = Image.open(shot).convert("L")
+    low, high = pixels.getextrema()
+    assert high - low > 100, "the screenshot is blank"

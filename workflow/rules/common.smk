@@ -170,6 +170,8 @@ def all_targets():
             for run in RUNS
             if run.dataset in item["datasets"]
         ]
+    # Cost table and stability figures (sweep_common.smk); sweeps where declared.
+    targets += cost_targets() + sweep_targets()
     return targets
 
 
