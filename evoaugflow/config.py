@@ -274,9 +274,10 @@ def sweep_candidates(config: dict, dataset: str) -> dict[str, dict | None]:
 
 def sweep_stages(config: dict, dataset: str, candidate: str) -> tuple[str, ...]:
     """Stages a sweep run trains: stage 1, plus finetune unless the baseline or turned off."""
-    if candidate == SWEEP_BASELINE or not config["datasets"][dataset]["sweep"].get(
-        "finetune", True
-    ):
+    from evoaugflow import sweep
+
+    spec = sweep.sweep_settings(config["datasets"][dataset]["sweep"])
+    if candidate == SWEEP_BASELINE or not spec["finetune"]:
         return STAGES[:1]
     return STAGES
 
@@ -369,8 +370,7 @@ def validate_sweeps(config: dict) -> None:
     problems = sweep_problems(config)
     if problems:
         raise ValueError(
-            "invalid sweep config (fix these keys in your config file):\n  "
-            + "\n  ".join(problems)
+            "invalid sweep config (fix these keys in your config file):\n  " + "\n  ".join(problems)
         )
 
 

@@ -142,7 +142,7 @@ def test_default_plan_has_the_expected_jobs():
     counts = dry_run_counts()
     assert counts["train_model"] == 12 and counts["finetune_model"] == 6
     assert counts["evaluate_model"] == 18
-    assert counts["extract_filters"] == 12  # chip_synth and basset_synth, both stages
+    assert counts["extract_filters"] == 6  # basset_synth, both stages
     assert counts["attribute"] == 6  # deepstarr_synth
     assert counts["score_cagi5"] == 6  # basset_synth
     assert "download_zenodo" not in counts  # offline

@@ -23,7 +23,6 @@ rule summarize:
             ),
             caption="../report/metric_by_augset.rst",
             category="Training",
-            subcategory="{dataset}",
         ),
         curve_figures=report(
             expand(

@@ -136,7 +136,7 @@ rule pick_sweep:
         mem_mb=config["resources"]["default"]["mem_mb"],
         runtime=config["resources"]["default"]["runtime"],
     params:
-        settings=sweep_settings,
+        settings=sweep_entry,
     script:
         "../../scripts/pick_sweep.py"
 

@@ -13,7 +13,9 @@ SWEEP_DATASETS = grid.swept_datasets(config)
 # Candidate name -> Augmenter spec (None for the baseline), per data set with a sweep.
 SWEEP = {name: grid.sweep_candidates(config, name) for name in SWEEP_DATASETS}
 SWEEP_RUNS = grid.sweep_runs(config)
-SWEEP_CANDIDATES = sorted({name for candidates in SWEEP.values() for name in candidates})
+SWEEP_CANDIDATES = sorted(
+    {name for candidates in SWEEP.values() for name in candidates}
+)
 FROM_SWEEP = grid.from_sweep_sets(config)
 HALVING = config["sweep_halving"]
 
@@ -71,7 +73,7 @@ def sweep_histories(wildcards):
     ]
 
 
-def sweep_settings(wildcards):
+def sweep_entry(wildcards):
     """What pick_sweep and halving_sweep need to know about a data set's sweep."""
     data_entry = config["datasets"][wildcards.dataset]
     return {
@@ -89,7 +91,7 @@ def sweep_settings(wildcards):
 def halving_params(wildcards):
     """Everything halving_sweep needs: the sweep, the stage-1 recipe and the halving keys."""
     data_entry = config["datasets"][wildcards.dataset]
-    return sweep_settings(wildcards) | {
+    return sweep_entry(wildcards) | {
         "model": data_entry["model"],
         "model_kwargs": data_entry["model_kwargs"],
         "recipe": grid.stage_recipe(config, wildcards.dataset, "stage1"),
