@@ -14,7 +14,11 @@ torch.set_num_threads(snakemake.threads)
 model, augmenter, _ = load_model(snakemake.input.model)
 x, _ = load_dataset(snakemake.input.data).split(snakemake.params.split)
 motifs, counts = filter_motifs(
-    model, x, threshold=snakemake.params.threshold, device=snakemake.params.device, augmenter=augmenter
+    model,
+    x,
+    threshold=snakemake.params.threshold,
+    device=snakemake.params.device,
+    augmenter=augmenter,
 )
 print(f"{len(counts)} filters, {int((counts > 0).sum())} with sites, {int(counts.sum())} sites")
 write_filter_motifs(snakemake.output.meme, snakemake.output.table, motifs, counts)

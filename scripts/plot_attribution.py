@@ -9,7 +9,7 @@ import numpy as np
 from evoaugflow.attribution import plot_attribution_logos
 
 arrays, sequence = {}, None
-for label, path in zip(snakemake.params.labels, snakemake.input.arrays):
+for label, path in zip(snakemake.params.labels, snakemake.input.arrays, strict=False):
     with np.load(path) as saved:
         arrays[label] = saved["attributions"][0]
         sequence = saved["x"][0]

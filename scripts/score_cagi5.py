@@ -9,13 +9,20 @@ import torch
 
 from evoaugflow.io import atomic_path
 from evoaugflow.train import load_model
-from evoaugflow.variants import cagi_correlations, load_cagi_onehot, score_cagi, score_variant_effects
+from evoaugflow.variants import (
+    cagi_correlations,
+    load_cagi_onehot,
+    score_cagi,
+    score_variant_effects,
+)
 
 torch.set_num_threads(snakemake.threads)
 model, augmenter, meta = load_model(snakemake.input.model)
 length = meta["sequence_length"]
 if snakemake.params.source == "onehot":
-    ref, alt, variants = load_cagi_onehot(snakemake.input.onehot, snakemake.input.metadata, length=length)
+    ref, alt, variants = load_cagi_onehot(
+        snakemake.input.onehot, snakemake.input.metadata, length=length
+    )
     effects = score_variant_effects(
         model, ref, alt, meta["task"], augmenter=augmenter, device=snakemake.params.device
     )

@@ -14,8 +14,10 @@ runs = snakemake.params.runs
 metrics = summary.collect(snakemake.input.metrics, "metrics")
 history = pd.concat(
     [
-        pd.read_csv(path, sep="\t").assign(**{key: run[key] for key in ("dataset", "augset", "stage", "seed", "train_size")})
-        for run, path in zip(runs, snakemake.input.histories)
+        pd.read_csv(path, sep="\t").assign(
+            **{key: run[key] for key in ("dataset", "augset", "stage", "seed", "train_size")}
+        )
+        for run, path in zip(runs, snakemake.input.histories, strict=False)
     ],
     ignore_index=True,
 )
@@ -38,10 +40,17 @@ for dataset in snakemake.params.datasets:
 swept = snakemake.params.swept
 sweep_rows = chosen[chosen["train_size"].notna()]
 summary.write_tsv(
-    summary.datasize_table(sweep_rows) if len(sweep_rows) else pd.DataFrame(
+    summary.datasize_table(sweep_rows)
+    if len(sweep_rows)
+    else pd.DataFrame(
         columns=["dataset", "train_size", "augset", "stage", "metric", "mean", "sd", "n_seeds"]
     ),
     snakemake.output.datasize,
 )
 for dataset in swept:
-    plots.plot_datasize(sweep_rows, dataset, None, Path(snakemake.output.comparison).parent / dataset / "datasize.png")
+    plots.plot_datasize(
+        sweep_rows,
+        dataset,
+        None,
+        Path(snakemake.output.comparison).parent / dataset / "datasize.png",
+    )

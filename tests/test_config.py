@@ -40,7 +40,10 @@ def test_validation_does_not_modify_the_input():
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda c: c["datasets"]["chip_synth"].update(model="cnn"), r"datasets\.chip_synth\.model: 'cnn'"),
+        (
+            lambda c: c["datasets"]["chip_synth"].update(model="cnn"),
+            r"datasets\.chip_synth\.model: 'cnn'",
+        ),
         (lambda c: c.update(seeds="0"), r"seeds: '0' is not of type 'array'"),
         (lambda c: c.update(sedes=[0]), r"\(top level\): Additional properties .*'sedes'"),
         (
@@ -48,7 +51,9 @@ def test_validation_does_not_modify_the_input():
             r"augment_sets\.evoaug\.max_augs_per_seq: 9 is more than the 6",
         ),
         (
-            lambda c: c["datasets"]["chip_synth"]["augment_params"]["deletion"].update(delete_min=40),
+            lambda c: c["datasets"]["chip_synth"]["augment_params"]["deletion"].update(
+                delete_min=40
+            ),
             r"datasets\.chip_synth\.augment_params\.deletion: delete_min=40 is larger than delete_max=30",
         ),
         (
@@ -56,7 +61,9 @@ def test_validation_does_not_modify_the_input():
             r"datasets\.chip_synth\.augment_sets: 'nope' is not defined",
         ),
         (
-            lambda c: c["datasets"].update(mine={"source": "h5", "model": "chip", "task": "binary"}),
+            lambda c: c["datasets"].update(
+                mine={"source": "h5", "model": "chip", "task": "binary"}
+            ),
             r"datasets\.mine\.path: required when source is h5",
         ),
         (
@@ -161,4 +168,6 @@ def test_invalid_config_stops_the_workflow_before_any_job(tmp_path):
         timeout=300,
     )
     assert result.returncode != 0
-    assert "datasets.chip_synth.task: 'classification' is not one of" in result.stdout + result.stderr
+    assert (
+        "datasets.chip_synth.task: 'classification' is not one of" in result.stdout + result.stderr
+    )

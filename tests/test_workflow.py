@@ -60,23 +60,39 @@ def finished_run(tmp_path_factory):
 
 
 def test_summary_metrics_cover_every_task_stage_and_seed(finished_run):
-    metrics = pd.read_csv(finished_run / "results/summary/metrics.tsv", sep="\t", dtype={"task": str})
-    assert {"dataset", "augset", "stage", "seed", "split", "metric", "task", "value"} <= set(metrics)
+    metrics = pd.read_csv(
+        finished_run / "results/summary/metrics.tsv", sep="\t", dtype={"task": str}
+    )
+    assert {"dataset", "augset", "stage", "seed", "split", "metric", "task", "value"} <= set(
+        metrics
+    )
     means = metrics[(metrics["task"] == "mean") & (metrics["split"] == "test")]
     expected = {
         ("chip_synth", "auroc"),
         ("basset_synth", "auroc"),
         ("deepstarr_synth", "pearson"),
     }
-    assert expected <= set(zip(means["dataset"], means["metric"]))
+    assert expected <= set(zip(means["dataset"], means["metric"], strict=False))
     for dataset, augmented in [
         ("chip_synth", "evoaug"),
         ("deepstarr_synth", "evoaug_deepstarr"),
         ("basset_synth", "evoaug"),
     ]:
-        runs = set(zip(*[means.loc[means["dataset"] == dataset, key] for key in ("augset", "stage", "seed")]))
+        runs = set(
+            zip(
+                *[
+                    means.loc[means["dataset"] == dataset, key]
+                    for key in ("augset", "stage", "seed")
+                ],
+                strict=False,
+            )
+        )
         for seed in (0, 1):
-            assert {("baseline", "stage1", seed), (augmented, "stage1", seed), (augmented, "finetune", seed)} <= runs
+            assert {
+                ("baseline", "stage1", seed),
+                (augmented, "stage1", seed),
+                (augmented, "finetune", seed),
+            } <= runs
     # Two regression tasks and eight binary tasks reach the per-task rows.
     tasks = metrics.groupby("dataset")["task"].unique()
     assert set(tasks["deepstarr_synth"]) == {"0", "1", "mean"}
@@ -114,7 +130,10 @@ def test_figures_are_pngs_of_fixed_size(finished_run):
         assert png_size(summary / dataset / "training_curves.png") == (800, 450)
     assert png_size(summary / "filters.png") == (800, 450)
     assert png_size(summary / "cagi5.png") == (800, 450)
-    assert png_size(finished_run / "results/attribution/deepstarr_synth/logos_seed0.png") == (1200, 600)
+    assert png_size(finished_run / "results/attribution/deepstarr_synth/logos_seed0.png") == (
+        1200,
+        600,
+    )
 
 
 def test_every_job_wrote_its_log_and_training_its_benchmark(finished_run):
@@ -147,7 +166,7 @@ def test_one_rule_can_be_rerun_alone(finished_run):
     target = "results/evaluate/chip_synth/evoaug/0/finetune.tsv"
     before = (finished_run / target).read_text()
     result = snakemake(
-        finished_run, "--cores", "1", "--configfile", "config.yaml", "--forcerun", target, target
+        finished_run, target, "--cores", "1", "--configfile", "config.yaml", "--forcerun", target
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "1 of 1 steps (100%) done" in result.stderr
@@ -235,7 +254,10 @@ def test_report_renders_in_a_headless_browser(finished_run, tmp_path):
         "--virtual-time-budget=15000",
     ]
     dom = subprocess.run(
-        [browser, *flags, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=180
+        [browser, *flags, "--dump-dom", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert dom.returncode == 0, dom.stderr[-2000:]
     text = dom.stdout

@@ -80,19 +80,28 @@ def run_model(wildcards):
 
 
 def train_params(wildcards, stage):
-    """Everything a training job needs, JSON-serialisable (it is recorded in params.json)."""
+    """Everything a training job needs, JSON-serialisable (it is recorded in params.json).
+
+    Sweep runs (wildcard `candidate`, see sweep.smk) take the candidate's augmentations.
+    """
     data_entry = entry(wildcards)
     _, train_size = grid.resolve_dataset(config, wildcards.dataset)
+    if hasattr(wildcards, "candidate"):
+        augset = wildcards.candidate
+        augment = SWEEP[wildcards.dataset][wildcards.candidate]
+    else:
+        augset = wildcards.augset
+        augment = grid.augment_spec(config, wildcards.dataset, wildcards.augset)
     return {
         "dataset": wildcards.dataset,
-        "augset": wildcards.augset,
+        "augset": augset,
         "seed": int(wildcards.seed),
         "stage": stage,
         "model": data_entry["model"],
         "model_kwargs": data_entry["model_kwargs"],
         "task": data_entry["task"],
         "train_size": train_size,
-        "augment": grid.augment_spec(config, wildcards.dataset, wildcards.augset),
+        "augment": augment,
         "recipe": grid.stage_recipe(config, wildcards.dataset, stage),
         "device": config["device"],
         "data_seed": config["data_seed"],

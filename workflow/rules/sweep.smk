@@ -51,7 +51,7 @@ rule train_sweep:
         runtime=config["resources"]["train"]["runtime"],
         gpu=config["resources"]["train"]["gpu"],
     params:
-        run=lambda wildcards: sweep_train_params(wildcards, "stage1"),
+        run=lambda wildcards: train_params(wildcards, "stage1"),
     script:
         "../../scripts/train_model.py"
 
@@ -79,7 +79,7 @@ rule finetune_sweep:
         runtime=config["resources"]["train"]["runtime"],
         gpu=config["resources"]["train"]["gpu"],
     params:
-        run=lambda wildcards: sweep_train_params(wildcards, "finetune"),
+        run=lambda wildcards: train_params(wildcards, "finetune"),
     script:
         "../../scripts/train_model.py"
 

@@ -25,28 +25,6 @@ def sweep_data(wildcards):
     return f"results/sweep/data/{wildcards.dataset}/train_valid.h5"
 
 
-def sweep_train_params(wildcards, stage):
-    """train_params() of a sweep run: the candidate's spec, the full training split.
-
-    The keys are those of train_params(), so that scripts/train_model.py trains it.
-    """
-    data_entry = config["datasets"][wildcards.dataset]
-    return {
-        "dataset": wildcards.dataset,
-        "augset": wildcards.candidate,
-        "seed": int(wildcards.seed),
-        "stage": stage,
-        "model": data_entry["model"],
-        "model_kwargs": data_entry["model_kwargs"],
-        "task": data_entry["task"],
-        "train_size": None,
-        "augment": SWEEP[wildcards.dataset][wildcards.candidate],
-        "recipe": grid.stage_recipe(config, wildcards.dataset, stage),
-        "device": config["device"],
-        "data_seed": config["data_seed"],
-    }
-
-
 def sweep_model(wildcards):
     """The sweep model a validation evaluation reads."""
     step = "train" if wildcards.stage == "stage1" else "finetune"
