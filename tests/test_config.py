@@ -1,14 +1,12 @@
 """Workflow configuration: schema validation, defaults, the grid and the paper's plan."""
 
 import copy
-import re
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
+from workflow_helpers import job_counts, snakemake
 
 from evoaugflow import config as grid
 
@@ -112,18 +110,9 @@ def test_size_sweep_copies_resolve_to_their_base():
 
 def dry_run_counts(*args):
     """Job counts per rule of a dry run of the real workflow (no network needed)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "--cores", "1", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = snakemake(REPO, "-n", "--cores", "1", *args, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    table = result.stdout.split("Job stats:")[1].split("\n\n")[0]
-    return {
-        match[1]: int(match[2]) for match in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)
-    }
+    return job_counts(result.stdout)
 
 
 def test_paper_plan_has_the_expected_jobs():
@@ -160,13 +149,7 @@ def test_invalid_config_stops_the_workflow_before_any_job(tmp_path):
     config["datasets"]["chip_synth"]["task"] = "classification"
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(config))
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "--cores", "1", "--configfile", str(bad)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = snakemake(REPO, "-n", "--cores", "1", "--configfile", str(bad), timeout=300)
     assert result.returncode != 0
     assert (
         "datasets.chip_synth.task: 'classification' is not one of" in result.stdout + result.stderr

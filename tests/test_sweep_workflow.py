@@ -2,9 +2,6 @@
 
 import json
 import re
-import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import h5py
@@ -12,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from workflow_helpers import job_counts, png_size, snakemake
 
 from evoaugflow import config as grid
 from evoaugflow import sweep
@@ -23,34 +21,12 @@ SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 TINY_MODEL = {"conv_channels": [8, 8, 8], "fc_units": [16]}
 
 
-def snakemake(workdir, *args, timeout=900):
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def job_counts(dry_run_stdout):
-    """Rule -> job count from the 'Job stats' table of a dry run."""
-    table = dry_run_stdout.split("Job stats:")[1].split("total")[0]
-    return {name: int(count) for name, count in re.findall(r"^(\w+)\s+(\d+)$", table, re.M)}
-
-
 def job_inputs(dry_run_stdout, rule):
     """The input files of every job of ``rule`` in a dry run."""
     return [
         files.split(", ")
         for files in re.findall(rf"^rule {rule}:\n    input: (.*)$", dry_run_stdout, re.M)
     ]
-
-
-def png_size(path):
-    head = Path(path).read_bytes()[:24]
-    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
-    return struct.unpack(">II", head[16:24])
 
 
 def base_config(**dataset):

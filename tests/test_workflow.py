@@ -1,14 +1,13 @@
 """The real workflow, run end to end on a reduced built-in benchmark in a temp folder."""
 
 import re
-import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from workflow_helpers import png_size, snakemake
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,22 +31,6 @@ def small_config(seeds=(0, 1)):
     datasets["basset_synth"]["training"]["stage1"].update(max_epochs=2, early_stopping_patience=2)
     datasets["basset_synth"]["cagi"]["n_elements"] = 2
     return config
-
-
-def snakemake(workdir, *args, timeout=1500):
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def png_size(path):
-    data = Path(path).read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
-    return struct.unpack(">II", data[16:24])
 
 
 @pytest.fixture(scope="module")
