@@ -227,7 +227,9 @@ def train_stage(
     weight_decay : float, default 1e-6
         Adam weight decay.
     max_epochs : int, default 100
-        Epoch limit (the paper uses 5 for finetuning).
+        Epoch limit (the paper uses 5 for finetuning). Rerunning a finished run in the
+        same ``out_dir`` with a larger limit continues it, bit for bit as if the larger
+        limit had been given from the start.
     batch_size : int, default 100
         Training and validation batch size. A final training batch of a single sequence
         is skipped, since batch norm cannot train on one sample.
@@ -384,7 +386,14 @@ def train_stage(
         differing = sorted(
             key for key in set(saved) | set(params) if saved.get(key) != params.get(key)
         )
-        if differing:
+        # Asked again with a larger max_epochs, a run does what an uninterrupted run with
+        # that max_epochs would have done: one that ended by reaching its old limit goes
+        # on, one that stopped early stays stopped. Successive halving continues its
+        # candidates this way, paying only for the extra epochs.
+        if differing == ["max_epochs"] and max_epochs > saved["max_epochs"]:
+            if state["bad_epochs"] < early_stopping_patience:
+                state["finished"] = False
+        elif differing:
             details = "; ".join(f"{k}: {saved.get(k)!r} -> {params.get(k)!r}" for k in differing)
             raise ValueError(
                 f"{checkpoint_path} was written with different parameters ({details}): pass "

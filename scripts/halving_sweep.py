@@ -1,10 +1,11 @@
 """Rule halving_sweep: successive halving over a data set's sweep, beside the full grid.
 
-Each call of the training function trains one candidate from scratch (stage 1 only,
-the stage-1 recipe with max_epochs set by the rung) in a fresh temporary folder and
-scores it on the validation split; train_stage cannot extend a finished run to more
-epochs, so nothing is resumed and every call is charged all its epochs. The choice is
-then compared with the full grid's stage-1 choice (mean over seeds) and epochs.
+Each call of the training function trains one candidate (stage 1 only, the stage-1
+recipe with max_epochs set by the rung) in that candidate's folder of a temporary
+workspace and scores it on the validation split. A survivor of a rung is continued from
+its checkpoint (train_stage extends a finished run when asked for more epochs, bit for
+bit as an uninterrupted run), so it is charged only the extra epochs. The choice is then
+compared with the full grid's stage-1 choice (mean over seeds) and epochs.
 """
 
 import sys
@@ -36,24 +37,27 @@ data = load_dataset(snakemake.input.data)
 scratch = Path(snakemake.output.candidates).parent
 
 
+workspace = tempfile.TemporaryDirectory(dir=scratch, prefix=".halving-")
+
+
 def train_and_score(candidate, epochs):
-    """Validation metric of ``candidate`` after ``epochs`` epochs of stage 1 from scratch."""
+    """Validation metric of ``candidate`` after ``epochs`` epochs of stage 1 in total."""
     augmenter = Augmenter.from_config(candidate.augment_spec)
     length = augmenter.output_length(data.sequence_length)
     model = get_model(run["model"], length, data.n_tasks, **run["model_kwargs"])
-    with tempfile.TemporaryDirectory(dir=scratch, prefix=".halving-") as folder:
-        train_stage(
-            model,
-            data,
-            folder,
-            task=run["task"],
-            augmenter=augmenter,
-            seed=run["seed"],
-            device=device,
-            verbose=False,
-            **(run["recipe"] | {"max_epochs": epochs}),
-        )
-        table = evaluate(Path(folder) / "model.pt", data, split=sweep.SWEEP_SPLIT, device=device)
+    folder = Path(workspace.name) / candidate.name
+    train_stage(
+        model,
+        data,
+        folder,
+        task=run["task"],
+        augmenter=augmenter,
+        seed=run["seed"],
+        device=device,
+        verbose=False,
+        **(run["recipe"] | {"max_epochs": epochs}),
+    )
+    table = evaluate(folder / "model.pt", data, split=sweep.SWEEP_SPLIT, device=device)
     score = table.loc[(table["metric"] == metric) & (table["task"] == "mean"), "value"].item()
     print(f"{candidate.name}: {epochs} epoch(s), valid {metric} {score:.4f}")
     return score
@@ -61,7 +65,7 @@ def train_and_score(candidate, epochs):
 
 budget = halving["budget_epochs"]
 if budget is None:
-    schedule = sweep.halving_schedule(len(candidates), halving["min_epochs"], halving["eta"], False)
+    schedule = sweep.halving_schedule(len(candidates), halving["min_epochs"], halving["eta"], True)
     budget = int(schedule["cumulative_cost"].iloc[-1]) if len(schedule) else 0
 result = sweep.successive_halving(
     candidates,
@@ -70,8 +74,9 @@ result = sweep.successive_halving(
     halving["min_epochs"],
     halving["eta"],
     higher_is_better=higher,
-    resume=False,
+    resume=True,
 )
+workspace.cleanup()
 rungs = result.rungs.assign(dataset=run["dataset"], metric=metric)
 calls = rungs.groupby("candidate", sort=False)["score"]
 per_candidate = pd.DataFrame(

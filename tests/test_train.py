@@ -159,6 +159,33 @@ def test_finished_run_returns_and_changed_arguments_are_refused(tmp_path, one_th
         train_stage(toy_model(), data, tmp_path, **{**kwargs, "lr": 0.01})
 
 
+def test_larger_max_epochs_continues_a_finished_run_bit_for_bit(tmp_path, one_thread):
+    """Successive halving extends candidates: 2 epochs, then 4, equals 4 straight away."""
+    data = toy_data(n_train=120)
+    augmenter = Augmenter.from_config(AUG_SPEC)
+    kwargs = {"task": "binary", "batch_size": 40, "device": "cpu", "verbose": False}
+    length = augmenter.output_length(LENGTH)
+    train_stage(
+        toy_model(length), data, tmp_path / "direct", augmenter=augmenter, max_epochs=4, **kwargs
+    )
+    train_stage(
+        toy_model(length), data, tmp_path / "steps", augmenter=augmenter, max_epochs=2, **kwargs
+    )
+    summary = train_stage(
+        toy_model(length), data, tmp_path / "steps", augmenter=augmenter, max_epochs=4, **kwargs
+    )
+    assert summary["epochs_run"] == 4
+    _assert_same_weights(tmp_path / "direct" / "model.pt", tmp_path / "steps" / "model.pt")
+    direct = pd.read_csv(tmp_path / "direct" / "history.tsv", sep="\t")
+    steps = pd.read_csv(tmp_path / "steps" / "history.tsv", sep="\t")
+    pd.testing.assert_frame_equal(direct.drop(columns="seconds"), steps.drop(columns="seconds"))
+    # A smaller limit than what was run is refused, not silently truncated.
+    with pytest.raises(ValueError, match=r"different parameters \(max_epochs: 4 -> 3\)"):
+        train_stage(
+            toy_model(length), data, tmp_path / "steps", augmenter=augmenter, max_epochs=3, **kwargs
+        )
+
+
 def test_early_stopping_keeps_best_weights(tmp_path, one_thread):
     data = toy_data(n_train=200)
     # validation labels carry no signal, so the validation loss soon stops improving
