@@ -344,11 +344,14 @@ def test_sweep_then_study_uses_the_picked_settings(tmp_path):
     assert len(histories) == 4
     grid_epochs = sum(len(pd.read_csv(path, sep="\t")) for path in histories)
     assert comparison.loc["full_grid", "epochs_spent"] == grid_epochs
-    # 4 candidates retrained from scratch: 4 x 1 + 2 x 2 epochs.
-    assert comparison.loc["successive_halving", "epochs_spent"] == 8
+    # 4 candidates 1 epoch each, then the best 2 continued from their checkpoints to 2
+    # epochs: 4 x 1 + 2 x (2 - 1) epochs.
+    assert comparison.loc["successive_halving", "epochs_spent"] == 6
     assert comparison.loc["successive_halving", "completed"]
     halving = pd.read_csv(folder / "halving.tsv", sep="\t")
-    assert halving["cost"].sum() == 8 and halving["chosen"].sum() == 1
+    assert halving["cost"].sum() == 6 and halving["chosen"].sum() == 1
+    # The survivors trained 2 epochs in total, the others 1.
+    assert sorted(halving["epochs"]) == [1, 1, 2, 2]
     chosen = halving.loc[halving["chosen"], "candidate"].item()
     assert comparison.loc["successive_halving", "chosen"] == chosen
     assert comparison.loc["successive_halving", "agrees_with_grid"] == (
