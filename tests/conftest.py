@@ -30,3 +30,13 @@ def rest_h5():
     if not path.exists():
         pytest.skip(f"real data {path} is absent (set EVOAUGFLOW_SHARED_DATA to its folder)")
     return path
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread: bit-for-bit CPU comparisons need the same thread count in every
+    run, and tiny models train fastest that way on a shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -540,15 +540,6 @@ def _planted_data(seed=0, n_train=240, n_valid=80, length=64):
     )
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny models train fastest on one thread, above all on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_successive_halving_drives_real_training(tmp_path, one_thread):
     """Candidates train through train_stage; the epochs run match the budget's count."""
     data = _planted_data()

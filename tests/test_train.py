@@ -66,15 +66,6 @@ def _assert_same_weights(path_a, path_b):
         assert torch.equal(a[key], b[key]), key
 
 
-@pytest.fixture
-def one_thread():
-    """Bit-for-bit CPU comparisons need the same thread count in every run."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_resolve_device():
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device(torch.device("cpu")) == torch.device("cpu")
