@@ -25,6 +25,16 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
+from evoaugflow.augment_params import (
+    AUGMENT_PARAMS,
+    HARD_AUG_DEFAULT,
+    INSERTION_MODE_DEFAULT,
+    INSERTION_MODES,
+    default_max_augs,
+    defaults,
+    param,
+)
+
 __all__ = [
     "AUGMENTATIONS",
     "PRIORITY",
@@ -92,6 +102,22 @@ def _int_range(min_name: str, min_value, max_name: str, max_value) -> tuple[int,
             f"{min_name} ({low}) must be <= {max_name} ({high}); lower {min_name} or raise {max_name}"
         )
     return low, high
+
+
+# Defaults and fixed bounds come from the one table in evoaugflow.augment_params.
+_DEFAULTS = {name: defaults(name) for name in AUGMENT_PARAMS}
+
+
+def _names(augmentation: str) -> tuple[str, ...]:
+    """Argument names of an augmentation, in the table's order."""
+    return tuple(_DEFAULTS[augmentation])
+
+
+def _table_float(augmentation: str, name: str, value) -> float:
+    """Check a float argument against its bounds in the parameter table."""
+    entry = param(augmentation, name)
+    high = math.inf if entry.high is None else entry.high
+    return _as_float(name, value, entry.low, high)
 
 
 def _check_batch(x) -> None:
@@ -400,16 +426,16 @@ class RandomMutation(Augmentation):
 
     Parameters
     ----------
-    mutate_frac : float, default=0.1
+    mutate_frac : float, default=0.05
         Expected fraction of changed positions, in ``[0, 0.75]`` (0.75 redraws every
         position). Python's ``round`` gives ``k`` (ties to even).
     """
 
     name = "mutation"
-    _param_names = ("mutate_frac",)
+    _param_names = _names("mutation")
 
-    def __init__(self, mutate_frac: float = 0.1):
-        self.mutate_frac = _as_float("mutate_frac", mutate_frac, 0.0, 0.75)
+    def __init__(self, mutate_frac: float = _DEFAULTS["mutation"]["mutate_frac"]):
+        self.mutate_frac = _table_float("mutation", "mutate_frac", mutate_frac)
 
     def n_mutations(self, length: int) -> int:
         """Number of mutated positions per sequence of length ``length``."""
@@ -447,10 +473,14 @@ class RandomTranslocation(Augmentation):
     """
 
     name = "translocation"
-    _param_names = ("shift_min", "shift_max")
+    _param_names = _names("translocation")
     _n_params = 1
 
-    def __init__(self, shift_min: int = 0, shift_max: int = 20):
+    def __init__(
+        self,
+        shift_min: int = _DEFAULTS["translocation"]["shift_min"],
+        shift_max: int = _DEFAULTS["translocation"]["shift_max"],
+    ):
         self.shift_min, self.shift_max = _int_range("shift_min", shift_min, "shift_max", shift_max)
 
     def draw_shifts(self, n: int, generator, device) -> torch.Tensor:
@@ -489,10 +519,14 @@ class RandomInsertion(Augmentation):
     """
 
     name = "insertion"
-    _param_names = ("insert_min", "insert_max")
+    _param_names = _names("insertion")
     _n_params = 2
 
-    def __init__(self, insert_min: int = 0, insert_max: int = 20):
+    def __init__(
+        self,
+        insert_min: int = _DEFAULTS["insertion"]["insert_min"],
+        insert_max: int = _DEFAULTS["insertion"]["insert_max"],
+    ):
         self.insert_min, self.insert_max = _int_range(
             "insert_min", insert_min, "insert_max", insert_max
         )
@@ -559,15 +593,19 @@ class RandomDeletion(Augmentation):
     ----------
     delete_min : int, default=0
         Shortest deletion, >= 0.
-    delete_max : int, default=20
+    delete_max : int, default=30
         Longest deletion, >= delete_min; must be < L (checked when called).
     """
 
     name = "deletion"
-    _param_names = ("delete_min", "delete_max")
+    _param_names = _names("deletion")
     _n_params = 2
 
-    def __init__(self, delete_min: int = 0, delete_max: int = 20):
+    def __init__(
+        self,
+        delete_min: int = _DEFAULTS["deletion"]["delete_min"],
+        delete_max: int = _DEFAULTS["deletion"]["delete_max"],
+    ):
         self.delete_min, self.delete_max = _int_range(
             "delete_min", delete_min, "delete_max", delete_max
         )
@@ -609,10 +647,14 @@ class RandomInversion(Augmentation):
     """
 
     name = "inversion"
-    _param_names = ("invert_min", "invert_max")
+    _param_names = _names("inversion")
     _n_params = 2
 
-    def __init__(self, invert_min: int = 0, invert_max: int = 20):
+    def __init__(
+        self,
+        invert_min: int = _DEFAULTS["inversion"]["invert_min"],
+        invert_max: int = _DEFAULTS["inversion"]["invert_max"],
+    ):
         self.invert_min, self.invert_max = _int_range(
             "invert_min", invert_min, "invert_max", invert_max
         )
@@ -642,11 +684,11 @@ class RandomRC(Augmentation):
     """
 
     name = "rc"
-    _param_names = ("rc_prob",)
+    _param_names = _names("rc")
     _n_params = 1
 
-    def __init__(self, rc_prob: float = 0.5):
-        self.rc_prob = _as_float("rc_prob", rc_prob, 0.0, 1.0)
+    def __init__(self, rc_prob: float = _DEFAULTS["rc"]["rc_prob"]):
+        self.rc_prob = _table_float("rc", "rc_prob", rc_prob)
 
     def _remap(self, column_map, active, params, random, generator, trim):
         flip = params[0] < round(self.rc_prob * _RANDOM_INT_SPAN)
@@ -668,16 +710,20 @@ class RandomNoise(Augmentation):
     ----------
     noise_mean : float, default=0.0
         Mean of the noise.
-    noise_std : float, default=0.2
+    noise_std : float, default=0.3
         Standard deviation, >= 0.
     """
 
     name = "noise"
-    _param_names = ("noise_mean", "noise_std")
+    _param_names = _names("noise")
 
-    def __init__(self, noise_mean: float = 0.0, noise_std: float = 0.2):
-        self.noise_mean = _as_float("noise_mean", noise_mean)
-        self.noise_std = _as_float("noise_std", noise_std, 0.0)
+    def __init__(
+        self,
+        noise_mean: float = _DEFAULTS["noise"]["noise_mean"],
+        noise_std: float = _DEFAULTS["noise"]["noise_std"],
+    ):
+        self.noise_mean = _table_float("noise", "noise_mean", noise_mean)
+        self.noise_std = _table_float("noise", "noise_std", noise_std)
 
     def _add_values(self, out, active, generator):
         # Gaussian draws are the costliest part of a call: only for the rows that get them.
@@ -701,7 +747,7 @@ AUGMENTATIONS: dict[str, type[Augmentation]] = {
     )
 }
 
-_INSERTION_MODES = ("pad", "trim")
+_INSERTION_MODES = INSERTION_MODES
 _SPEC_KEYS = ("augmentations", "max_augs_per_seq", "hard_aug", "insertion_mode", "pad_seed")
 
 
@@ -718,8 +764,8 @@ class Augmenter:
     ----------
     augment_list : sequence of Augmentation
         Distinct augmentations (at most one per ``name``), at least one.
-    max_augs_per_seq : int, default=2
-        In ``1 .. len(augment_list)``.
+    max_augs_per_seq : int, optional
+        In ``1 .. len(augment_list)``; default ``min(2, len(augment_list))``.
     hard_aug : bool, default=True
         Exactly ``max_augs_per_seq`` per sequence if True, else uniform on 1..max.
     insertion_mode : {"pad", "trim"}, default="pad"
@@ -745,9 +791,9 @@ class Augmenter:
     def __init__(
         self,
         augment_list: Sequence[Augmentation],
-        max_augs_per_seq: int = 2,
-        hard_aug: bool = True,
-        insertion_mode: str = "pad",
+        max_augs_per_seq: int | None = None,
+        hard_aug: bool = HARD_AUG_DEFAULT,
+        insertion_mode: str = INSERTION_MODE_DEFAULT,
         pad_seed: int = 0,
     ):
         augment_list = list(augment_list)
@@ -768,6 +814,8 @@ class Augmenter:
                     f"augment_list holds {aug.name!r} twice; keep one {type(aug).__name__}"
                 )
             names.append(aug.name)
+        if max_augs_per_seq is None:
+            max_augs_per_seq = default_max_augs(len(augment_list))
         max_augs = _as_int("max_augs_per_seq", max_augs_per_seq, 1)
         if max_augs > len(augment_list):
             raise ValueError(

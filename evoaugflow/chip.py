@@ -8,7 +8,6 @@ number of positives; windows with N or running off the chromosome are dropped; a
 
 from __future__ import annotations
 
-import gzip
 import os
 import warnings
 from collections.abc import Callable
@@ -20,7 +19,7 @@ import pandas as pd
 import pybedtools
 import pyfaidx
 
-from evoaugflow.io import atomic_path, write_text_atomic
+from evoaugflow.io import atomic_path, open_fasta, text_lines, write_text_atomic
 
 DROP_REASONS = ("off_chromosome", "duplicate", "contains_n")
 # Byte value -> base code 0..3 (A, C, G, T, either case); everything else (N, IUPAC) is 4.
@@ -56,46 +55,44 @@ def read_peaks(path: str | os.PathLike, chrom_sizes: dict[str, int]) -> pd.DataF
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"peak file {path} does not exist")
-    opener = gzip.open if path.read_bytes()[:2] == b"\x1f\x8b" else open
     records = []
-    with opener(path, "rt") as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            fields = line.rstrip("\n\r").split("\t")
+    for line_number, line in text_lines(path):
+        if not line.strip() or line.startswith(("#", "track", "browser")):
+            continue
+        fields = line.rstrip("\n\r").split("\t")
 
-            def fail(message, line_number=line_number):
-                return ValueError(f"{path}, line {line_number}: {message}")
+        def fail(message, line_number=line_number):
+            return ValueError(f"{path}, line {line_number}: {message}")
 
-            if len(fields) < 3:
-                raise fail(f"{len(fields)} tab-separated columns; BED needs chrom, start, end")
-            chrom = fields[0]
+        if len(fields) < 3:
+            raise fail(f"{len(fields)} tab-separated columns; BED needs chrom, start, end")
+        chrom = fields[0]
+        try:
+            start, end = int(fields[1]), int(fields[2])
+        except ValueError:
+            raise fail(f"start/end {fields[1]!r}, {fields[2]!r} are not integers") from None
+        if start < 0 or start > end:
+            raise fail(f"start {start} and end {end}: need 0 <= start <= end")
+        if chrom not in chrom_sizes:
+            raise fail(
+                f"chromosome {chrom!r} is not in the genome FASTA; check the genome build "
+                f"and naming (FASTA has e.g. {list(chrom_sizes)[:3]})"
+            )
+        if end > chrom_sizes[chrom]:
+            raise fail(
+                f"peak end {end} is beyond the end of {chrom} ({chrom_sizes[chrom]} nt); "
+                "is this the right genome build?"
+            )
+        summit = -1
+        if len(fields) >= 10:
             try:
-                start, end = int(fields[1]), int(fields[2])
+                summit = int(fields[9])
             except ValueError:
-                raise fail(f"start/end {fields[1]!r}, {fields[2]!r} are not integers") from None
-            if start < 0 or start > end:
-                raise fail(f"start {start} and end {end}: need 0 <= start <= end")
-            if chrom not in chrom_sizes:
-                raise fail(
-                    f"chromosome {chrom!r} is not in the genome FASTA; check the genome build "
-                    f"and naming (FASTA has e.g. {list(chrom_sizes)[:3]})"
-                )
-            if end > chrom_sizes[chrom]:
-                raise fail(
-                    f"peak end {end} is beyond the end of {chrom} ({chrom_sizes[chrom]} nt); "
-                    "is this the right genome build?"
-                )
-            summit = -1
-            if len(fields) >= 10:
-                try:
-                    summit = int(fields[9])
-                except ValueError:
-                    raise fail(f"summit column 10 {fields[9]!r} is not an integer") from None
-                if summit >= end - start:
-                    raise fail(f"summit offset {summit} lies beyond the peak ({end - start} nt)")
-            name = fields[3] if len(fields) >= 4 and fields[3] not in ("", ".") else ""
-            records.append((chrom, start, end, name or f"{path.name}:{line_number}", summit))
+                raise fail(f"summit column 10 {fields[9]!r} is not an integer") from None
+            if summit >= end - start:
+                raise fail(f"summit offset {summit} lies beyond the peak ({end - start} nt)")
+        name = fields[3] if len(fields) >= 4 and fields[3] not in ("", ".") else ""
+        records.append((chrom, start, end, name or f"{path.name}:{line_number}", summit))
     if not records:
         raise ValueError(f"{path}: no peaks found; the file is empty or holds only comments")
     return pd.DataFrame(records, columns=["chrom", "start", "end", "name", "summit"])
@@ -186,7 +183,7 @@ def build_chip_dataset(
     genome_fasta = Path(genome_fasta)
     if not genome_fasta.is_file():
         raise ValueError(f"genome_fasta: {genome_fasta} does not exist")
-    fasta = pyfaidx.Fasta(str(genome_fasta), sequence_always_upper=True, as_raw=False)
+    fasta = open_fasta(genome_fasta, sequence_always_upper=True, as_raw=False)
     chrom_sizes = {name: len(record) for name, record in fasta.items()}
     positives = read_peaks(chip_peaks, chrom_sizes)
     accessible = read_peaks(accessible_peaks, chrom_sizes)

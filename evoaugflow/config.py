@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
-import yaml
+
+from evoaugflow.augment_params import RANGE_PAIRS, default_max_augs, length_problems
+from evoaugflow.io import load_yaml
 
 # Model and task of each built-in benchmark task, used when the config leaves them out.
 SYNTHETIC_DEFAULTS = {
@@ -52,11 +54,10 @@ def _key_path(error: jsonschema.ValidationError) -> str:
 
 def load_schema(schema_path: str | Path) -> dict:
     """Read the JSON schema (YAML or JSON) at ``schema_path``."""
-    with open(schema_path) as handle:
-        return yaml.safe_load(handle)
+    return load_yaml(schema_path)
 
 
-def validate_config(config: dict, schema_path: str | Path) -> dict:
+def validate_config(config: dict, schema_path: str | Path, check_settings: bool = True) -> dict:
     """Validate a workflow config and return a copy with every default filled in.
 
     Parameters
@@ -65,6 +66,10 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
         The config as Snakemake loaded it.
     schema_path : str or Path
         ``workflow/schemas/config.schema.yaml``.
+    check_settings : bool, default True
+        Also run :func:`settings_problems`: augmentation strengths against each data
+        set's sequence length, model settings against the model, task against the data
+        source (reads h5 headers; imports torch to build each model once).
 
     Returns
     -------
@@ -85,6 +90,8 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     problems = [f"{_key_path(error)}: {error.message}" for error in errors]
     if not problems:
         problems = _semantic_problems(config)
+    if not problems and check_settings:
+        problems = settings_problems(config)
     if problems:
         raise ValueError(
             "invalid workflow config (fix these keys in your config file):\n  "
@@ -99,6 +106,8 @@ def _semantic_problems(config: dict) -> list[str]:
     augment_sets = config["augment_sets"]
     for name, aug_set in augment_sets.items():
         n_augs = len(aug_set["augmentations"])
+        if aug_set["max_augs_per_seq"] is None and n_augs:
+            aug_set["max_augs_per_seq"] = default_max_augs(n_augs)
         if n_augs and aug_set["max_augs_per_seq"] > n_augs:
             problems.append(
                 f"augment_sets.{name}.max_augs_per_seq: {aug_set['max_augs_per_seq']} is more "
@@ -122,12 +131,7 @@ def _semantic_problems(config: dict) -> list[str]:
                     f"(defined: {sorted(augment_sets)})"
                 )
         params = entry["augment_params"]
-        for aug, (low, high) in {
-            "translocation": ("shift_min", "shift_max"),
-            "insertion": ("insert_min", "insert_max"),
-            "deletion": ("delete_min", "delete_max"),
-            "inversion": ("invert_min", "invert_max"),
-        }.items():
+        for aug, (low, high) in RANGE_PAIRS.items():
             if params[aug][low] > params[aug][high]:
                 problems.append(
                     f"{where}.augment_params.{aug}: {low}={params[aug][low]} is larger than "
@@ -146,6 +150,195 @@ def _semantic_problems(config: dict) -> list[str]:
             if dataset not in config["datasets"]:
                 problems.append(f"vcf.{name}.datasets: '{dataset}' is not under datasets")
     return problems
+
+
+#: Task of each built-in benchmark source: its labels fit only this task.
+SYNTHETIC_TASKS = {source: value["task"] for source, value in SYNTHETIC_DEFAULTS.items()}
+
+
+def dataset_file(config: dict, name: str) -> str:
+    """The h5 file (published layout) a configured data set is read from."""
+    entry = config["datasets"][name]
+    if entry["source"] == "h5":
+        return entry["path"]
+    if entry["source"] == "zenodo":
+        return f"data/zenodo/{entry['zenodo_file']}"
+    return f"results/data/{name}/data.h5"
+
+
+def dataset_shape(config: dict, name: str) -> tuple[int, int] | None:
+    """Sequence length L and task count T of a configured data set, before any job.
+
+    Read from the h5 header when the file exists, from the synthetic settings for the
+    built-in benchmark (their generators' defaults, overridden by ``synthetic``), from
+    ``window`` for sets built from peaks; None when it cannot be known yet (a file still
+    to be downloaded): rule check_dataset then checks it before any training.
+    """
+    import inspect
+
+    entry = config["datasets"][name]
+    source = entry["source"]
+    if source in ("synthetic_chip", "chip_peaks"):
+        return int(entry["window"]), 1
+    if source in ("synthetic_deepstarr", "synthetic_basset"):
+        from evoaugflow import synthetic
+
+        maker = {
+            "synthetic_deepstarr": synthetic.make_deepstarr_benchmark,
+            "synthetic_basset": synthetic.make_basset_benchmark,
+        }[source]
+        defaults = {
+            key: value.default
+            for key, value in inspect.signature(maker).parameters.items()
+            if value.default is not inspect.Parameter.empty
+        }
+        settings = {**defaults, **entry["synthetic"]}
+        n_tasks = settings.get("n_tasks", 2 if source == "synthetic_deepstarr" else None)
+        return int(settings["length"]), int(n_tasks)
+    path = Path(dataset_file(config, name))
+    if not path.is_file():
+        return None
+    from evoaugflow.data import h5_shape
+
+    return h5_shape(path)
+
+
+def settings_problems(config: dict) -> list[str]:
+    """Everything a training job would reject, found before any job runs.
+
+    Parameters
+    ----------
+    config : dict
+        A config that passed the schema and :func:`_semantic_problems`.
+
+    Returns
+    -------
+    list of str
+        ``<key path>: <reason and fix>`` for: augmentation strengths that do not fit the
+        data set's sequence length (``delete_max < L``, ``invert_max <= L``, and
+        ``insert_max <= L`` in trim mode), ``model_kwargs`` the model does not take or
+        that do not fit the input (checked by building the model once), a task that
+        the model settings or the built-in benchmark's labels contradict, and data
+        files that cannot be read.
+    """
+    problems = []
+    for name, entry in config["datasets"].items():
+        where = f"datasets.{name}"
+        natural = SYNTHETIC_TASKS.get(entry["source"])
+        if natural is not None and entry["task"] != natural:
+            problems.append(
+                f"{where}.task: {entry['task']!r} does not fit source {entry['source']!r}, "
+                f"whose labels are {natural}; set task: {natural}"
+            )
+        model_task = entry["model_kwargs"].get("task")
+        if model_task is not None and model_task != entry["task"]:
+            problems.append(
+                f"{where}.model_kwargs.task: {model_task!r} contradicts {where}.task "
+                f"{entry['task']!r}; remove model_kwargs.task (the data set's task is used)"
+            )
+        try:
+            shape = dataset_shape(config, name)
+        except (ValueError, TypeError, KeyError) as error:
+            problems.append(f"{where}: {error}")
+            continue
+        problems += dataset_settings_problems(config, name, shape)
+    return sorted(set(problems), key=problems.index)
+
+
+def dataset_settings_problems(config: dict, name: str, shape: tuple[int, int] | None) -> list[str]:
+    """Augmentation and model settings of one data set against its (L, T).
+
+    Parameters
+    ----------
+    config : dict
+        A validated config.
+    name : str
+        A configured data set.
+    shape : tuple of int or None
+        ``(L, T)``; None checks the model settings against a nominal input only.
+
+    Returns
+    -------
+    list of str
+        ``<key path>: <reason and fix>``, empty when every setting fits.
+    """
+    entry, where = config["datasets"][name], f"datasets.{name}"
+    problems, insert_maxes = [], [0]
+    for set_name in entry["augment_sets"]:
+        spec = augment_spec(config, name, set_name)
+        if spec is None:
+            continue
+        if shape is not None:
+            problems += length_problems(
+                spec["augmentations"], shape[0], f"{where}.augment_params", spec["insertion_mode"]
+            )
+        if "insertion" in spec["augmentations"] and spec["insertion_mode"] == "pad":
+            insert_maxes.append(spec["augmentations"]["insertion"]["insert_max"])
+    return problems + _model_problems(entry, where, shape, max(insert_maxes))
+
+
+def check_dataset_job(config: dict, name: str, path: str, summary_path: str) -> dict:
+    """Check a data set's values and its settings against its real (L, T); write a summary.
+
+    Parameters
+    ----------
+    config : dict
+        The validated workflow config.
+    name : str
+        A configured data set.
+    path : str
+        Its h5 file.
+    summary_path : str
+        JSON summary to write (N per split, L, tasks, class balance or label moments,
+        fraction of N columns, content hash).
+
+    Returns
+    -------
+    dict
+        The summary.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, key and first bad row (:func:`evoaugflow.data.check_dataset`),
+        or the config keys that do not fit the data.
+    """
+    from evoaugflow.data import check_dataset
+    from evoaugflow.io import write_json
+
+    entry = config["datasets"][name]
+    summary = check_dataset(path, entry["task"])
+    problems = dataset_settings_problems(
+        config, name, (summary["sequence_length"], summary["n_tasks"])
+    )
+    if problems:
+        raise ValueError(
+            f"the settings of data set {name} do not fit {path} (fix these keys in your "
+            "config file):\n  " + "\n  ".join(problems)
+        )
+    write_json(summary_path, {"dataset": name, **summary})
+    splits = ", ".join(f"{split} {record['n']}" for split, record in summary["splits"].items())
+    print(
+        f"{name}: {path} is valid: L={summary['sequence_length']}, "
+        f"{summary['n_tasks']} task(s), {splits} sequences"
+    )
+    return summary
+
+
+def _model_problems(entry: dict, where: str, shape, insert_max: int) -> list[str]:
+    """Build the data set's model once (longest input) to check model and model_kwargs."""
+    from evoaugflow.models import get_model
+
+    length, n_tasks = shape if shape is not None else (1000, 1)
+    kwargs = {**entry["model_kwargs"], "task": entry["task"]}
+    try:
+        get_model(entry["model"], length + insert_max, n_tasks, **kwargs)
+    except (ValueError, TypeError) as error:
+        return [
+            f"{where}.model_kwargs: {error} (model {entry['model']!r}, input length "
+            f"{length + insert_max}); fix the key under {where}.model_kwargs"
+        ]
+    return []
 
 
 @dataclass(frozen=True)
@@ -412,3 +605,35 @@ def sweep_augment_spec(fragment: dict, dataset: str, augment_params: dict) -> di
     if spec is None:
         raise ValueError(f"fragment: augment_sets.{set_name} lists no augmentations")
     return spec
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m evoaugflow.config CONFIG.yaml``: check a config file as the workflow would.
+
+    Snakemake reads ``--configfile`` itself and reports a YAML syntax error without the
+    line; this names file, line and column, then runs the schema and settings checks.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("configfile", help="workflow config (YAML)")
+    parser.add_argument(
+        "--schema",
+        default=str(Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml"),
+        help="JSON schema (default: the workflow's)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        raw = load_yaml(args.configfile)
+        if not isinstance(raw, dict):
+            raise ValueError(f"{args.configfile}: expected keys at the top level, got {raw!r}")
+        config = validate_config(raw, args.schema)
+    except ValueError as error:
+        print(error)
+        return 1
+    print(f"{args.configfile}: valid ({len(runs(config))} training runs)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -10,6 +10,7 @@ as float32 ``(N, T)``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,3 +205,198 @@ def load_dataset(
         sequence_length=lengths["train"],
         n_tasks=tasks["train"],
     )
+
+
+# --------------------------------------------------------------------------- checking
+#: Bytes of one chunk read by :func:`check_dataset` (bounded memory for multi-GB files).
+CHECK_CHUNK_BYTES = 64 * 2**20
+
+
+def h5_shape(path: str | os.PathLike) -> tuple[int, int]:
+    """Sequence length L and task count T from an h5 data set's header (no data read).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        h5 file in the published layout.
+
+    Returns
+    -------
+    tuple of int
+        ``(L, T)`` of the training split.
+    """
+    path = Path(path)
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as error:
+        raise ValueError(f"data file {path} is not a readable h5 file ({error})") from error
+    with handle:
+        x = handle[_find_key(handle, path, "x_train")]
+        y = handle[_find_key(handle, path, "y_train")]
+        if x.ndim != 3:
+            raise ValueError(f"{path}: key {x.name!r} has shape {x.shape}; expected (N, 4, L)")
+        length = x.shape[2] if x.shape[1] == 4 else x.shape[1]
+        return int(length), int(1 if y.ndim == 1 else np.prod(y.shape[1:]))
+
+
+def _check_x_chunk(x: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-row faults of a chunk of one-hot sequences (N, 4, L)."""
+    finite = np.isfinite(x)
+    binary = finite & ((x == 0) | (x == 1))
+    column_sums = np.where(binary, x, 0).sum(axis=1)
+    return {
+        "non_finite": ~finite.all(axis=(1, 2)),
+        "not_one_hot": ~binary.all(axis=(1, 2)) | (column_sums > 1).any(axis=1),
+        "n_columns": (binary.all(axis=1) & (column_sums == 0)).sum(axis=1),
+    }
+
+
+def check_dataset(path: str | os.PathLike, task: str) -> dict:
+    """Check every value of an h5 data set in bounded memory, before any training.
+
+    x must be finite and one-hot (0/1, at most one 1 per column; all-zero columns are
+    allowed and counted as N); y must be finite, and in {0, 1} for ``task="binary"``.
+    The file is read in chunks of about :data:`CHECK_CHUNK_BYTES`, so a multi-GB file is
+    checked in bounded memory.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        h5 file in the published layout (see :func:`load_dataset`).
+    task : {"binary", "regression"}
+        What the labels mean.
+
+    Returns
+    -------
+    dict
+        ``path``, ``task``, ``sequence_length``, ``n_tasks``, ``sha256`` (of every array's
+        bytes, in split order) and, per split, ``n``, ``n_fraction`` (fraction of N
+        columns) and per task either ``positive_fraction`` (binary) or ``mean`` and
+        ``std`` (regression).
+
+    Raises
+    ------
+    ValueError
+        Naming the file, the key, the first bad row and the number of bad rows, and how
+        to fix it; also for every fault :func:`load_dataset` reports.
+    """
+    if task not in ("binary", "regression"):
+        raise ValueError(f"task={task!r}: choose one of binary, regression")
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"data file {path} does not exist: pass the path of an h5 data set")
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as error:
+        raise ValueError(f"data file {path} is not a readable h5 file ({error})") from error
+    digest = hashlib.sha256()
+    summary: dict = {"path": str(path), "task": task, "splits": {}}
+    shapes = {}
+    with handle:
+        for split in SPLITS:
+            x_key = _find_key(handle, path, f"x_{split}")
+            y_key = _find_key(handle, path, f"y_{split}")
+            x_set, y_set = handle[x_key], handle[y_key]
+            if x_set.ndim != 3 or 4 not in x_set.shape[1:]:
+                raise ValueError(
+                    f"{path}: key {x_key!r} has shape {x_set.shape}; expected one-hot (N, 4, L)"
+                )
+            if y_set.ndim not in (1, 2):
+                raise ValueError(
+                    f"{path}: key {y_key!r} has shape {y_set.shape}; expected (N,) or (N, T)"
+                )
+            n = x_set.shape[0]
+            if n != y_set.shape[0]:
+                raise ValueError(
+                    f"{path}: key {x_key!r} has {n} sequences but {y_key!r} has "
+                    f"{y_set.shape[0]} labels; they must have the same first dimension"
+                )
+            if n == 0:
+                raise ValueError(f"{path}: split {split!r} (key {x_key!r}) is empty")
+            channels_last = x_set.shape[1] != 4
+            length = x_set.shape[1] if channels_last else x_set.shape[2]
+            n_tasks = 1 if y_set.ndim == 1 else y_set.shape[1]
+            shapes[split] = (length, n_tasks)
+            rows = max(1, CHECK_CHUNK_BYTES // max(1, 4 * length * 4))
+            faults = {"non_finite": [0, None], "not_one_hot": [0, None]}
+            y_faults = {"non_finite": [0, None], "not_binary": [0, None]}
+            n_columns = 0
+            y_sum = np.zeros(n_tasks)
+            y_sq = np.zeros(n_tasks)
+            for start in range(0, n, rows):
+                x = np.asarray(x_set[start : start + rows], dtype=np.float32)
+                if channels_last:
+                    x = x.transpose(0, 2, 1)
+                digest.update(np.ascontiguousarray(x).tobytes())
+                found = _check_x_chunk(x)
+                n_columns += int(found["n_columns"].sum())
+                for name in faults:
+                    bad = (
+                        found[name] if name == "non_finite" else found[name] & ~found["non_finite"]
+                    )
+                    faults[name][0] += int(bad.sum())
+                    if faults[name][1] is None and bad.any():
+                        faults[name][1] = start + int(np.flatnonzero(bad)[0])
+                y = np.asarray(y_set[start : start + rows], dtype=np.float64).reshape(len(x), -1)
+                digest.update(y.astype(np.float32).tobytes())
+                y_finite = np.isfinite(y)
+                bad_y = {"non_finite": ~y_finite.all(axis=1)}
+                if task == "binary":
+                    bad_y["not_binary"] = ~((y == 0) | (y == 1) | ~y_finite).all(axis=1)
+                for name, bad in bad_y.items():
+                    y_faults[name][0] += int(bad.sum())
+                    if y_faults[name][1] is None and bad.any():
+                        y_faults[name][1] = start + int(np.flatnonzero(bad)[0])
+                y_clean = np.where(y_finite, y, 0.0)
+                y_sum += y_clean.sum(axis=0)
+                y_sq += (y_clean**2).sum(axis=0)
+            problems = []
+            explain = {
+                (x_key, "non_finite"): (
+                    "holds NaN or infinite values",
+                    "one-hot x must be finite: rebuild the file from the sequences",
+                ),
+                (x_key, "not_one_hot"): (
+                    "is not one-hot (values other than 0/1, or more than one 1 in a column)",
+                    "encode each base as one 1 in channels A, C, G, T (N as an all-zero "
+                    "column), shape (N, 4, L)",
+                ),
+                (y_key, "non_finite"): (
+                    "holds NaN or infinite labels",
+                    "every label must be finite: remove or impute those rows",
+                ),
+                (y_key, "not_binary"): (
+                    "holds labels other than 0 and 1 for a binary task",
+                    "use 0/1 labels, or set the data set's task to regression",
+                ),
+            }
+            for key, found_faults in ((x_key, faults), (y_key, y_faults)):
+                for name, (count, first) in found_faults.items():
+                    if count:
+                        what, fix = explain[(key, name)]
+                        problems.append(
+                            f"{path}: key {key!r} row {first} (0-based; {count} of {n} rows) "
+                            f"{what}; fix: {fix}"
+                        )
+            if problems:
+                raise ValueError("\n".join(problems))
+            mean = y_sum / n
+            record = {
+                "n": int(n),
+                "n_fraction": n_columns / (n * length),
+            }
+            if task == "binary":
+                record["positive_fraction"] = [round(float(v), 6) for v in mean]
+            else:
+                std = np.sqrt(np.maximum(y_sq / n - mean**2, 0.0))
+                record["mean"] = [round(float(v), 6) for v in mean]
+                record["std"] = [round(float(v), 6) for v in std]
+            summary["splits"][split] = record
+    if len(set(shapes.values())) != 1:
+        raise ValueError(
+            f"{path}: sequence length and task count differ between splits ({shapes}); all "
+            "splits must share them"
+        )
+    summary["sequence_length"], summary["n_tasks"] = (int(v) for v in shapes["train"])
+    summary["sha256"] = digest.hexdigest()
+    return summary

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import http.client
 import logging
+import math
 import os
 import re
 import shutil
@@ -156,8 +157,15 @@ def _attempt(
     chunk_size: int,
     show_progress: bool,
     log: Callable[[str], None],
+    deadline: float = math.inf,
 ) -> None:
-    """Make one request and append its body to ``partial``; raise ``_Transient`` to retry."""
+    """Make one request and append its body to ``partial``; raise ``_Transient`` to retry.
+
+    An attempt that runs longer than ``deadline`` seconds (a server that trickles bytes
+    slower than the socket timeout can notice) ends; the next one resumes after the bytes
+    already received.
+    """
+    started = time.monotonic()
     headers = {"User-Agent": USER_AGENT}
     if partial.size:
         headers["Range"] = f"bytes={partial.size}-"
@@ -218,8 +226,29 @@ def _attempt(
                 handle.write(block)
                 partial.update(block)
                 bar.update(len(block))
+                if time.monotonic() - started > deadline:
+                    raise _Transient(
+                        f"the attempt ran past its deadline of {deadline:g} s ({partial.size} "
+                        "bytes so far)"
+                    )
     if expected_size is not None and partial.size != expected_size:
         raise _Transient(f"truncated body: {partial.size} of {expected_size} bytes")
+
+
+def _refuse_unverifiable(url: str, part: Path, size: int, min_bytes: int) -> None:
+    """Without an md5, refuse what is surely not the file: a short body or an HTML page."""
+    with open(part, "rb") as handle:
+        head = handle.read(512).lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:256]:
+        raise DownloadError(
+            f"{url} sent an HTML page ({size} bytes), not the data file: probably an error, "
+            "login or landing page. Check the URL in a browser, or place the file by hand"
+        )
+    if size < min_bytes:
+        raise DownloadError(
+            f"{url} sent only {size} bytes (fewer than min_bytes={min_bytes}) and no md5 is "
+            "known to vouch for them; check the URL, or give the md5 in the manifest"
+        )
 
 
 def fetch(
@@ -231,6 +260,8 @@ def fetch(
     backoff: float = 1.0,
     max_backoff: float = 60.0,
     timeout: float = 60.0,
+    deadline: float = 3600.0,
+    min_bytes: int = 1024,
     chunk_size: int = 1 << 20,
     progress: bool | None = None,
     log: Callable[[str], None] | None = None,
@@ -271,6 +302,12 @@ def fetch(
         Cap on one delay in seconds, and on a ``Retry-After`` that is honoured (default 60).
     timeout : float, optional
         Socket timeout in seconds for connecting and for each read (default 60).
+    deadline : float, optional
+        Longest one attempt may take, in seconds (default 3600); a transfer that trickles
+        bytes is cut there and the next attempt resumes it.
+    min_bytes : int, optional
+        Without a known md5, a body shorter than this is refused, and so is an HTML page
+        (an error or login page served with status 200), default 1024.
     chunk_size : int, optional
         Bytes read and written at a time (default 1 MiB).
     progress : bool, optional
@@ -308,6 +345,10 @@ def fetch(
             raise ValueError(f"{name} is {value!r}; expected a number of seconds >= 0")
     if not timeout > 0:
         raise ValueError(f"timeout is {timeout!r}; expected a number of seconds > 0")
+    if not deadline > 0:
+        raise ValueError(f"deadline is {deadline!r}; expected a number of seconds > 0")
+    if not isinstance(min_bytes, int) or min_bytes < 0:
+        raise ValueError(f"min_bytes is {min_bytes!r}; expected an integer >= 0")
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size is {chunk_size!r}; expected an integer >= 1")
     log = log or LOGGER.info
@@ -336,7 +377,7 @@ def fetch(
         while True:
             attempts += 1
             try:
-                _attempt(url, partial, timeout, chunk_size, show_progress, log)
+                _attempt(url, partial, timeout, chunk_size, show_progress, log, deadline)
             except _Transient as exc:
                 if attempts > retries:
                     raise DownloadError(
@@ -352,7 +393,10 @@ def fetch(
                 time.sleep(delay)
                 continue
             received = partial.hasher.hexdigest()
-            if expected is None or received == expected:
+            if expected is None:
+                _refuse_unverifiable(url, part, partial.size, min_bytes)
+                break
+            if received == expected:
                 break
             if partial.resumed and not restarted_after_mismatch:
                 log(f"{url}: md5 {received} after a resumed transfer; fetching it whole once more")

@@ -21,7 +21,10 @@ same number of threads), as a run that was never interrupted.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import json
+import math
 import os
 import platform
 import socket
@@ -151,27 +154,198 @@ def _set_rng_state(state: dict, device: torch.device) -> None:
         torch.cuda.set_rng_state(state["cuda"], device)
 
 
-def _write_outputs(out_dir: Path, state: dict) -> None:
-    """Write ``history.tsv`` and ``model.pt`` from a checkpoint state (idempotent)."""
+#: What a finished stage leaves in its folder. ``model.pt`` is written last, so its
+#: presence means the stage finished and the other files belong to it.
+OUTPUT_FILES = ("history.tsv", "params.json", "model.pt")
+CHECKPOINT_FILE = "checkpoint.pt"
+#: A checkpoint that cannot be resumed is renamed to this (one per folder, the latest).
+STALE_CHECKPOINT_FILE = "checkpoint.pt.stale"
+# Library modules whose source decides what a training run computes: a checkpoint made
+# by other code is not resumed (see code_fingerprint).
+_CODE_MODULES = ("train", "augment", "augment_params", "models", "data")
+
+
+class TrainingDiverged(RuntimeError):
+    """A training or validation loss became NaN or infinite; no model was written."""
+
+
+def code_fingerprint() -> str:
+    """SHA-256 of the training code: torch's version and the library modules it runs.
+
+    Returns
+    -------
+    str
+        Hex digest over ``torch.__version__`` and the source of ``evoaugflow.train``,
+        ``augment``, ``augment_params``, ``models`` and ``data``.
+    """
+    digest = hashlib.sha256(f"torch {torch.__version__}\n".encode())
+    for name in _CODE_MODULES:
+        digest.update(Path(__file__).with_name(f"{name}.py").read_bytes())
+    return digest.hexdigest()
+
+
+def data_fingerprint(data: SequenceData) -> str:
+    """SHA-256 of the training and validation arrays a run learns from.
+
+    Parameters
+    ----------
+    data : SequenceData
+
+    Returns
+    -------
+    str
+        Hex digest over the shapes and float32 bytes of ``x_train, y_train, x_valid,
+        y_valid`` (the test split does not influence training).
+    """
+    digest = hashlib.sha256()
+    for name in ("x_train", "y_train", "x_valid", "y_valid"):
+        array = getattr(data, name).detach().cpu().to(torch.float32).contiguous().numpy()
+        digest.update(f"{name} {array.shape}\n".encode())
+        digest.update(array.data)
+    return digest.hexdigest()
+
+
+def _weights_fingerprint(state_dict: dict) -> str:
+    """SHA-256 of a state dict's names, shapes and values (not of a file's bytes)."""
+    digest = hashlib.sha256()
+    for name in sorted(state_dict):
+        tensor = state_dict[name].detach().cpu().contiguous()
+        digest.update(f"{name} {tuple(tensor.shape)} {tensor.dtype}\n".encode())
+        digest.update(tensor.view(-1).view(torch.uint8).numpy().data if tensor.numel() else b"")
+    return digest.hexdigest()
+
+
+def _save(obj, path: Path) -> None:
+    """torch.save through memory, so the same object always gives the same bytes.
+
+    torch.save names the archive's folder after the file, and atomic_path's temporary
+    file has a random name.
+    """
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+
+
+def _say(verbose: bool, message: str) -> None:
+    """One line for the job's log (stderr) when ``verbose``."""
+    if verbose:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _differences(saved: dict, params: dict) -> list[str]:
+    """Keys whose values differ, with the fingerprint's entries named one by one."""
+    keys = []
+    for key in sorted(set(saved) | set(params)):
+        old, new = saved.get(key), params.get(key)
+        if old == new:
+            continue
+        if key == "fingerprint" and isinstance(old, dict) and isinstance(new, dict):
+            keys += [
+                f"fingerprint.{k}" for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
+            ]
+        else:
+            keys.append(key)
+    return keys
+
+
+def _describe(saved: dict, params: dict, keys: list[str]) -> str:
+    parts = []
+    for key in keys:
+        if key.startswith("fingerprint."):
+            what = {
+                "data_sha256": "data content",
+                "code_sha256": "training code",
+                "init_sha256": "starting weights (init_from)",
+            }.get(key.split(".", 1)[1], key)
+            parts.append(f"{what} changed")
+        else:
+            parts.append(f"{key}: {saved.get(key)!r} -> {params.get(key)!r}")
+    return "; ".join(parts)
+
+
+def _reusable_checkpoint(path: Path, params: dict, patience: int, verbose: bool) -> dict | None:
+    """The checkpoint state to go on from, or None to start fresh (setting it aside).
+
+    A checkpoint is reused only when it was written with the same parameters, the same
+    data content and the same training code. Asked again with a larger ``max_epochs``
+    only, a run does what an uninterrupted run with that limit would have done: one
+    that ended by reaching its old limit goes on, one that stopped early stays stopped
+    (successive halving continues its candidates this way).
+    """
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        ok = isinstance(state, dict) and state.get("format") == CHECKPOINT_FORMAT
+    except Exception as error:  # noqa: BLE001 - any unreadable file is set aside
+        state, ok = None, False
+        reason = f"it cannot be read ({type(error).__name__}: {error})"
+    else:
+        reason = f"it is not an {CHECKPOINT_FORMAT} checkpoint"
+    if ok:
+        saved = {k: v for k, v in state["params"].items() if k not in _UNCHECKED_PARAMS}
+        current = {k: v for k, v in params.items() if k not in _UNCHECKED_PARAMS}
+        differing = _differences(saved, current)
+        if not differing:
+            return state
+        if differing == ["max_epochs"] and current["max_epochs"] > saved["max_epochs"]:
+            if state["bad_epochs"] < patience:
+                state["finished"] = False
+            state["params"]["max_epochs"] = current["max_epochs"]
+            _say(
+                verbose,
+                f"continue: {path} ran to max_epochs {saved['max_epochs']}; going on to "
+                f"{current['max_epochs']}",
+            )
+            return state
+        reason = f"it was made with other settings ({_describe(saved, current, differing)})"
+    stale = path.with_name(STALE_CHECKPOINT_FILE)
+    os.replace(path, stale)
+    _say(verbose, f"restart: {path} is not reused because {reason}; set aside as {stale}")
+    return None
+
+
+def _finish(out_dir: Path, state: dict) -> None:
+    """Write history.tsv, params.json (with the result) and, last, model.pt."""
     history = pd.DataFrame(state["history"], columns=list(HISTORY_COLUMNS))
     with atomic_path(out_dir / "history.tsv") as tmp:
         history.to_csv(tmp, sep="\t", index=False, float_format="%.8g")
-    with atomic_path(out_dir / "model.pt") as tmp:
-        torch.save({**state["model_record"], "state_dict": state["best_state"]}, tmp)
+    write_json(out_dir / "params.json", {**state["params"], "result": _result(state)})
+    _save(
+        {
+            **state["model_record"],
+            "best_epoch": state["best_epoch"],
+            "state_dict": state["best_state"],
+        },
+        out_dir / "model.pt",
+    )
 
 
-def _summary(out_dir: Path, state: dict) -> dict:
+def _result(state: dict) -> dict:
     history = state["history"]
     return {
-        "out_dir": str(out_dir),
-        "model_path": str(out_dir / "model.pt"),
-        "stage": state["params"]["stage"],
         "best_epoch": state["best_epoch"],
         "best_valid_loss": state["best_loss"],
+        "start_valid_loss": state.get("start_loss"),
+        "kept_start": state["best_epoch"] == 0,
         "epochs_run": len(history),
         "stopped_early": len(history) < state["params"]["max_epochs"],
         "final_lr": history[-1]["lr"] if history else None,
     }
+
+
+def _summary(out_dir: Path, state: dict) -> dict:
+    return {
+        "out_dir": str(out_dir),
+        "model_path": str(out_dir / "model.pt"),
+        "stage": state["params"]["stage"],
+        **_result(state),
+    }
+
+
+def _cpu_copy(model: torch.nn.Module) -> dict:
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
 def train_stage(
@@ -183,6 +357,7 @@ def train_stage(
     augmenter: Augmenter | None = None,
     stage: str = "pretrain",
     init_from: str | os.PathLike | None = None,
+    keep_start: bool = True,
     lr: float = 1e-3,
     weight_decay: float = 1e-6,
     max_epochs: int = 100,
@@ -209,7 +384,11 @@ def train_stage(
     data : SequenceData
         Train and valid splits are used; x ``(N, 4, L)``, y ``(N, T)``.
     out_dir : str or PathLike
-        Folder for ``model.pt``, ``checkpoint.pt``, ``history.tsv`` and ``params.json``.
+        Folder of the run. After every epoch ``checkpoint.pt`` is written; when the
+        stage has finished, ``history.tsv``, ``params.json`` (the settings, the data and
+        code fingerprints, the environment and the result) and, last, ``model.pt``.
+        Until then none of these three exists: files left by an earlier run are removed
+        when a run starts.
     task : {"binary", "regression"}
         Loss: binary cross-entropy on logits, or mean squared error. Must match
         ``model.task``.
@@ -222,6 +401,10 @@ def train_stage(
         the augmenter stored in ``init_from``.
     init_from : str or PathLike, optional
         A ``model.pt`` whose weights initialise the model (default None).
+    keep_start : bool, default True
+        With ``init_from``: the starting weights are a candidate too (epoch 0, scored on
+        the validation split before training), so the stage returns them when no epoch
+        lowers the validation loss. ``params.json`` records which was kept.
     lr : float, default 1e-3
         Adam learning rate (the paper uses 1e-4 for finetuning).
     weight_decay : float, default 1e-6
@@ -231,8 +414,8 @@ def train_stage(
         same ``out_dir`` with a larger limit continues it, bit for bit as if the larger
         limit had been given from the start.
     batch_size : int, default 100
-        Training and validation batch size. A final training batch of a single sequence
-        is skipped, since batch norm cannot train on one sample.
+        Training and validation batch size, >= 2. A final training batch of a single
+        sequence is skipped, since batch norm cannot train on one sample.
     early_stopping_patience : int, default 10
         Stop after this many epochs without a lower validation loss.
     lr_patience : int, default 5
@@ -247,23 +430,38 @@ def train_stage(
     bf16 : bool, default False
         bfloat16 autocast for forward passes (CUDA only).
     verbose : bool, default True
-        A progress bar over batches when stderr is a terminal, and one line per epoch.
+        One line per epoch on stderr (epoch, lr, train and valid loss, seconds), a line
+        when a run resumes, continues or restarts, and a progress bar over batches when
+        stderr is a terminal.
     extra_params : dict, optional
         Recorded in ``params.json`` and checked on resume (e.g. the data-set name).
 
     Returns
     -------
     dict
-        ``out_dir``, ``model_path``, ``stage``, ``best_epoch`` (1-based),
-        ``best_valid_loss``, ``epochs_run``, ``stopped_early``, ``final_lr``.
+        ``out_dir``, ``model_path``, ``stage``, ``best_epoch`` (1-based; 0 when the
+        starting weights were kept), ``best_valid_loss``, ``start_valid_loss`` (None
+        without ``init_from`` or ``keep_start``), ``kept_start``, ``epochs_run``,
+        ``stopped_early``, ``final_lr``.
 
     Raises
     ------
     ValueError
-        For bad arguments, a model whose input length or task count does not fit the
-        data, or an existing checkpoint in ``out_dir`` written with other parameters.
+        For bad arguments, or a model whose input length or task count does not fit
+        the data.
+    TrainingDiverged
+        When a loss becomes NaN or infinite; it names the data set and the epoch, and
+        no model is written.
     RuntimeError
         When CUDA is requested but absent (see :func:`resolve_device`).
+
+    Notes
+    -----
+    An existing ``checkpoint.pt`` is resumed only when it was made with the same
+    arguments, the same data content (:func:`data_fingerprint`) and the same training
+    code (:func:`code_fingerprint`); otherwise it is renamed to ``checkpoint.pt.stale``
+    and the run starts fresh. A finished checkpoint is not trained again: its outputs
+    are written anew. The log says which of these happened.
     """
     if task not in TASKS:
         raise ValueError(f"task={task!r}: choose one of {', '.join(TASKS)}")
@@ -286,6 +484,8 @@ def train_stage(
         raise ValueError(f"weight_decay={weight_decay!r}: expected a number >= 0")
     if not (isinstance(lr_factor, int | float) and 0 < lr_factor < 1):
         raise ValueError(f"lr_factor={lr_factor!r}: expected a number in (0, 1)")
+    if not isinstance(keep_start, bool):
+        raise ValueError(f"keep_start={keep_start!r}: expected True or False")
     _positive_int("max_epochs", max_epochs)
     _positive_int("batch_size", batch_size, minimum=2)
     _positive_int("early_stopping_patience", early_stopping_patience)
@@ -330,6 +530,7 @@ def train_stage(
             f"model has n_tasks={model.config['n_tasks']} but the data have {data.n_tasks} "
             "tasks: build the model with the data's n_tasks"
         )
+    start_candidate = init_record is not None and keep_start
 
     pad_config = None if pad_augmenter is None else pad_augmenter.to_config()
     params = _json_normalised(
@@ -350,6 +551,7 @@ def train_stage(
             "augment": None if augmenter is None else augmenter.to_config(),
             "pad_augment": pad_config,
             "init_from": None if init_from is None else str(Path(init_from).resolve()),
+            "keep_start": start_candidate,
             "data": {
                 "path": None if data.path is None else str(data.path),
                 "n_train": len(data.x_train),
@@ -357,6 +559,13 @@ def train_stage(
                 "n_test": len(data.x_test),
                 "sequence_length": sequence_length,
                 "n_tasks": data.n_tasks,
+            },
+            "fingerprint": {
+                "data_sha256": data_fingerprint(data),
+                "code_sha256": code_fingerprint(),
+                "init_sha256": None
+                if init_record is None
+                else _weights_fingerprint(init_record["state_dict"]),
             },
             "loss": "bce_with_logits" if task == "binary" else "mse",
             "optimizer": "adam",
@@ -366,7 +575,8 @@ def train_stage(
     )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint_path = out_dir / "checkpoint.pt"
+    checkpoint_path = out_dir / CHECKPOINT_FILE
+    label = (extra_params or {}).get("dataset") or data.path or "the data"
 
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -375,40 +585,49 @@ def train_stage(
     )
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
+    environment = {
+        "torch_version": str(torch.__version__),
+        "python_version": platform.python_version(),
+        "hostname": socket.gethostname(),
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else platform.processor() or platform.machine(),
+        "num_threads": torch.get_num_threads(),
+    }
 
-    if checkpoint_path.exists():
-        state = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
-        if state.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(
-                f"{checkpoint_path} is not an evoaugflow checkpoint; delete {out_dir} to restart"
-            )
-        saved = {k: v for k, v in state["params"].items() if k not in _UNCHECKED_PARAMS}
-        differing = sorted(
-            key for key in set(saved) | set(params) if saved.get(key) != params.get(key)
+    state = _reusable_checkpoint(checkpoint_path, params, early_stopping_patience, verbose)
+    if state is not None and state["finished"]:
+        _say(
+            verbose,
+            f"finished: {checkpoint_path} holds a finished run of the same settings, data "
+            f"and code ({len(state['history'])} epochs); writing its outputs",
         )
-        # Asked again with a larger max_epochs, a run does what an uninterrupted run with
-        # that max_epochs would have done: one that ended by reaching its old limit goes
-        # on, one that stopped early stays stopped. Successive halving continues its
-        # candidates this way, paying only for the extra epochs.
-        if differing == ["max_epochs"] and max_epochs > saved["max_epochs"]:
-            if state["bad_epochs"] < early_stopping_patience:
-                state["finished"] = False
-        elif differing:
-            details = "; ".join(f"{k}: {saved.get(k)!r} -> {params.get(k)!r}" for k in differing)
-            raise ValueError(
-                f"{checkpoint_path} was written with different parameters ({details}): pass "
-                f"the same arguments to resume, or delete {out_dir} to restart"
-            )
-        if state["finished"]:
-            model.load_state_dict(state["best_state"])
-            _write_outputs(out_dir, state)
-            return _summary(out_dir, state)
+        state["params"] = {**params, "verbose": verbose, "environment": environment}
+        model.load_state_dict(state["best_state"])
+        _finish(out_dir, state)
+        return _summary(out_dir, state)
+    # Nothing of an earlier run may look final while this one trains.
+    for name in OUTPUT_FILES:
+        (out_dir / name).unlink(missing_ok=True)
+
+    # Padding is deterministic, so it is applied once to whole splits, not per batch.
+    x_train, y_train = data.x_train, data.y_train
+    x_valid, y_valid = data.x_valid, data.y_valid
+    if pad_augmenter is not None:
+        x_valid = pad_augmenter.pad(x_valid)
+        if augmenter is None:
+            x_train = pad_augmenter.pad(x_train)
+    x_train, y_train = x_train.to(device), y_train.to(device)
+    x_valid, y_valid = x_valid.to(device), y_valid.to(device)
+    loss_fn = _loss_function(task)
+
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         generator.set_state(state["generator"])
         _set_rng_state(state["rng"], device)
-        _write_outputs(out_dir, state)
+        _say(verbose, f"resume: {checkpoint_path} after epoch {len(state['history'])}")
     else:
         # The starting weights come from the seed (or init_from), never from how the
         # caller happened to build the model, so one seed reproduces the whole run.
@@ -423,6 +642,7 @@ def train_stage(
             "best_state": None,
             "best_loss": float("inf"),
             "best_epoch": 0,
+            "start_loss": None,
             "bad_epochs": 0,
             "finished": False,
             "model_record": {
@@ -434,35 +654,21 @@ def train_stage(
                 "stage": stage,
             },
         }
-    state["params"] = {
-        **params,
-        "verbose": verbose,
-        "environment": {
-            "torch_version": str(torch.__version__),
-            "python_version": platform.python_version(),
-            "hostname": socket.gethostname(),
-            "device_name": torch.cuda.get_device_name(device)
-            if device.type == "cuda"
-            else platform.processor() or platform.machine(),
-            "num_threads": torch.get_num_threads(),
-        },
-    }
-    write_json(out_dir / "params.json", state["params"])
+        _say(verbose, f"start: {stage} of {label} in {out_dir} (seed {seed})")
+        if start_candidate:
+            start_loss = _mean_loss(model, x_valid, y_valid, loss_fn, batch_size, bf16, device)
+            if not math.isfinite(start_loss):
+                raise TrainingDiverged(
+                    f"{label}: the starting weights ({init_from}) give a validation loss of "
+                    f"{start_loss}; no model was written. Check the stage-1 model and the data"
+                )
+            state.update(best_loss=start_loss, start_loss=start_loss, best_state=_cpu_copy(model))
+            _say(verbose, f"[{stage}] epoch 0 (starting weights) valid_loss {start_loss:.4f}")
+    state["params"] = {**params, "verbose": verbose, "environment": environment}
 
-    # Padding is deterministic, so it is applied once to whole splits, not per batch.
-    x_train, y_train = data.x_train, data.y_train
-    x_valid, y_valid = data.x_valid, data.y_valid
-    if pad_augmenter is not None:
-        x_valid = pad_augmenter.pad(x_valid)
-        if augmenter is None:
-            x_train = pad_augmenter.pad(x_train)
-    x_train, y_train = x_train.to(device), y_train.to(device)
-    x_valid, y_valid = x_valid.to(device), y_valid.to(device)
-    loss_fn = _loss_function(task)
     n_train = len(x_train)
     n_batches = (n_train + batch_size - 1) // batch_size - int(n_train % batch_size == 1)
     show_bar = verbose and sys.stderr.isatty()
-
     for epoch in range(len(state["history"]) + 1, max_epochs + 1):
         started = time.perf_counter()
         epoch_lr = optimizer.param_groups[0]["lr"]
@@ -487,19 +693,19 @@ def train_stage(
             n_labels += y_batch.numel()
         train_loss = total_loss.item() / n_labels
         valid_loss = _mean_loss(model, x_valid, y_valid, loss_fn, batch_size, bf16, device)
+        if not (math.isfinite(train_loss) and math.isfinite(valid_loss)):
+            raise TrainingDiverged(
+                f"{label}: {stage} epoch {epoch} diverged (train loss {train_loss}, "
+                f"validation loss {valid_loss}); no model was written and the checkpoint "
+                f"keeps epoch {epoch - 1}. Lower the learning rate (now {epoch_lr:g}), check "
+                "the data (rule check_dataset) or try another seed"
+            )
         scheduler.step(valid_loss)
-
         if valid_loss < state["best_loss"]:
             state["best_loss"], state["best_epoch"], state["bad_epochs"] = valid_loss, epoch, 0
-            state["best_state"] = {
-                k: v.detach().cpu().clone() for k, v in model.state_dict().items()
-            }
+            state["best_state"] = _cpu_copy(model)
         else:
             state["bad_epochs"] += 1
-        if state["best_state"] is None:  # a non-finite first validation loss
-            state["best_state"] = {
-                k: v.detach().cpu().clone() for k, v in model.state_dict().items()
-            }
         seconds = time.perf_counter() - started
         state["history"].append(
             dict(
@@ -516,19 +722,27 @@ def train_stage(
             generator=generator.get_state(),
             rng=_rng_state(device),
         )
-        with atomic_path(checkpoint_path) as tmp:
-            torch.save(state, tmp)
-        _write_outputs(out_dir, state)
-        if verbose:
-            print(
-                f"[{stage}] epoch {epoch}/{max_epochs} lr {epoch_lr:.2g} train_loss "
-                f"{train_loss:.4f} valid_loss {valid_loss:.4f} ({seconds:.1f} s)",
-                file=sys.stderr,
-            )
+        _save(state, checkpoint_path)
+        _say(
+            verbose,
+            f"[{stage}] epoch {epoch}/{max_epochs} lr {epoch_lr:.2g} train_loss "
+            f"{train_loss:.4f} valid_loss {valid_loss:.4f} ({seconds:.1f} s)",
+        )
         if state["finished"]:
             break
 
     model.load_state_dict(state["best_state"])
+    _finish(out_dir, state)
+    kept = (
+        "the starting weights (epoch 0)"
+        if state["best_epoch"] == 0
+        else (f"epoch {state['best_epoch']}")
+    )
+    _say(
+        verbose,
+        f"done: kept {kept}, valid_loss {state['best_loss']:.4f}; wrote "
+        f"{', '.join(OUTPUT_FILES)} in {out_dir}",
+    )
     return _summary(out_dir, state)
 
 

@@ -26,7 +26,6 @@ Conventions
 
 from __future__ import annotations
 
-import gzip
 import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -39,6 +38,7 @@ import pyfaidx
 import torch
 from scipy import stats
 
+from evoaugflow.io import open_fasta, text_lines
 from evoaugflow.models import TASKS
 from evoaugflow.train import resolve_device
 
@@ -284,12 +284,6 @@ def _allele_type(ref: str, alt: str) -> str:
     return "snv" if len(ref) == 1 else "mnv"
 
 
-def _open_text(path: Path):
-    with open(path, "rb") as probe:
-        gzipped = probe.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rt") if gzipped else open(path)
-
-
 def read_vcf(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, int]]:
     """Read the SNVs of a plain or gzipped (also bgzipped) VCF file.
 
@@ -306,8 +300,8 @@ def read_vcf(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, int]]:
     Returns
     -------
     variants : pandas.DataFrame
-        Columns ``chrom, pos`` (1-based int), ``id, ref, alt`` (upper-case), one SNV per
-        row in file order.
+        Columns ``chrom, pos`` (1-based int), ``id, ref, alt`` (upper-case), ``line``
+        (1-based line of the file), one SNV per row in file order.
     counts : dict of str to int
         Alleles per type, every key of :data:`VCF_ALLELE_TYPES` present (``snv`` = rows
         returned).
@@ -323,28 +317,27 @@ def read_vcf(path: str | os.PathLike) -> tuple[pd.DataFrame, dict[str, int]]:
         raise ValueError(f"{path}: VCF file not found")
     counts = dict.fromkeys(VCF_ALLELE_TYPES, 0)
     rows = []
-    with _open_text(path) as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if line.startswith("#") or not line.strip():
-                continue
-            fields = line.rstrip("\r\n").split("\t")
-            if len(fields) < 5:
-                raise ValueError(
-                    f"{path}, line {line_number}: {len(fields)} tab-separated fields, a VCF "
-                    "record needs at least CHROM, POS, ID, REF, ALT"
-                )
-            chrom, pos_text, variant_id, ref = fields[0], fields[1], fields[2], fields[3].upper()
-            try:
-                pos = _as_position(pos_text)
-            except ValueError as error:
-                raise ValueError(f"{path}, line {line_number}: POS is invalid ({error})") from None
-            for alt in fields[4].upper().split(","):
-                allele_type = _allele_type(ref, alt)
-                counts[allele_type] += 1
-                if allele_type == "snv":
-                    rows.append((chrom, pos, variant_id, ref, alt))
-    variants = pd.DataFrame(rows, columns=["chrom", "pos", "id", "ref", "alt"])
-    return variants.astype({"pos": np.int64}), counts
+    for line_number, line in text_lines(path):
+        if line.startswith("#") or not line.strip():
+            continue
+        fields = line.rstrip("\r\n").split("\t")
+        if len(fields) < 5:
+            raise ValueError(
+                f"{path}, line {line_number}: {len(fields)} tab-separated fields, a VCF "
+                "record needs at least CHROM, POS, ID, REF, ALT"
+            )
+        chrom, pos_text, variant_id, ref = fields[0], fields[1], fields[2], fields[3].upper()
+        try:
+            pos = _as_position(pos_text)
+        except ValueError as error:
+            raise ValueError(f"{path}, line {line_number}: POS is invalid ({error})") from None
+        for alt in fields[4].upper().split(","):
+            allele_type = _allele_type(ref, alt)
+            counts[allele_type] += 1
+            if allele_type == "snv":
+                rows.append((chrom, pos, variant_id, ref, alt, line_number))
+    variants = pd.DataFrame(rows, columns=["chrom", "pos", "id", "ref", "alt", "line"])
+    return variants.astype({"pos": np.int64, "line": np.int64}), counts
 
 
 # ----------------------------------------------------------------------------- windows
@@ -365,7 +358,7 @@ def _open_genome(genome) -> pyfaidx.Fasta:
     if isinstance(genome, (str, os.PathLike)):
         if not Path(genome).is_file():
             raise ValueError(f"genome={genome}: FASTA file not found")
-        return pyfaidx.Fasta(str(genome), as_raw=True, sequence_always_upper=True)
+        return open_fasta(genome, as_raw=True, sequence_always_upper=True)
     raise ValueError(f"genome={genome!r}: pass a pyfaidx.Fasta or the path of a FASTA file")
 
 

@@ -54,7 +54,7 @@ def train_and_score(candidate, epochs):
         augmenter=augmenter,
         seed=run["seed"],
         device=device,
-        verbose=False,
+        verbose=True,
         **(run["recipe"] | {"max_epochs": epochs}),
     )
     table = evaluate(folder / "model.pt", data, split=sweep.SWEEP_SPLIT, device=device)

@@ -13,13 +13,11 @@ sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 import runpy
 from pathlib import Path
 
-import yaml
-
 from evoaugflow import config as grid
+from evoaugflow.io import load_yaml
 
 run = snakemake.params.run
-with open(snakemake.input.fragment) as handle:
-    fragment = yaml.safe_load(handle)
+fragment = load_yaml(snakemake.input.fragment)
 run["augment"] = grid.sweep_augment_spec(fragment, run["sweep_dataset"], run["augment_params"])
 runpy.run_path(
     str(Path(snakemake.scriptdir) / "train_model.py"),

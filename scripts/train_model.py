@@ -27,7 +27,9 @@ data = load_dataset(
 if run["stage"] == "stage1":
     augmenter = Augmenter.from_config(run["augment"])
     length = augmenter.output_length(data.sequence_length) if augmenter else data.sequence_length
-    model = get_model(run["model"], length, data.n_tasks, **run["model_kwargs"])
+    model = get_model(
+        run["model"], length, data.n_tasks, **{**run["model_kwargs"], "task": run["task"]}
+    )
     init_from = None
 else:
     # Finetuning starts from the stage-1 best weights, on the original data.
@@ -45,7 +47,7 @@ train_stage(
     init_from=init_from,
     seed=run["seed"],
     device=device,
-    verbose=False,
+    verbose=True,
     extra_params={key: run[key] for key in ("dataset", "augset", "train_size", "data_seed")},
     **run["recipe"],
 )

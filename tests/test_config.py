@@ -154,3 +154,109 @@ def test_invalid_config_stops_the_workflow_before_any_job(tmp_path):
     assert (
         "datasets.chip_synth.task: 'classification' is not one of" in result.stdout + result.stderr
     )
+
+
+def test_schema_states_the_parameter_table():
+    """Defaults and bounds of augmentations live in augment_params; the schema repeats them."""
+    from evoaugflow.augment_params import AUGMENT_PARAMS
+
+    schema = grid.load_schema(SCHEMA)
+    section = schema["definitions"]["augment_params"]["properties"]
+    assert set(section) == set(AUGMENT_PARAMS)
+    for augmentation, params in AUGMENT_PARAMS.items():
+        properties = section[augmentation]["properties"]
+        assert list(properties) == [entry.name for entry in params]
+        for entry in params:
+            stated = properties[entry.name]
+            assert stated["default"] == entry.default, (augmentation, entry.name)
+            assert stated["type"] == ("integer" if entry.kind is int else "number")
+            assert stated.get("minimum", float("-inf")) == entry.low, (augmentation, entry.name)
+            assert stated.get("maximum") == entry.high, (augmentation, entry.name)
+
+
+def test_classes_take_their_defaults_from_the_table():
+    import inspect
+
+    from evoaugflow.augment import AUGMENTATIONS
+    from evoaugflow.augment_params import AUGMENT_PARAMS
+
+    for name, cls in AUGMENTATIONS.items():
+        signature = inspect.signature(cls.__init__).parameters
+        for entry in AUGMENT_PARAMS[name]:
+            assert signature[entry.name].default == entry.default, (name, entry.name)
+            assert getattr(cls(), entry.name) == entry.default
+        if AUGMENT_PARAMS[name][-1].high is not None:
+            entry = AUGMENT_PARAMS[name][-1]
+            with pytest.raises(ValueError, match=entry.name):
+                cls(**{entry.name: entry.high + 0.01})
+
+
+def _h5_config(tmp_path, length=50, **entry):
+    import h5py
+    import numpy as np
+
+    path = tmp_path / "data.h5"
+    rng = np.random.default_rng(0)
+    with h5py.File(path, "w") as handle:
+        for split, n in (("train", 20), ("valid", 8), ("test", 8)):
+            tokens = rng.integers(0, 4, size=(n, length))
+            handle[f"x_{split}"] = np.eye(4, dtype=np.float32)[tokens].transpose(0, 2, 1)
+            handle[f"y_{split}"] = rng.integers(0, 2, size=(n, 1)).astype(np.int8)
+    config = load("config.yaml")
+    config["datasets"] = {
+        "mine": {
+            "source": "h5",
+            "path": str(path),
+            "model": "chip",
+            "task": "binary",
+            "augment_sets": ["baseline", "evoaug"],
+            **entry,
+        }
+    }
+    return config
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            {"augment_params": {"deletion": {"delete_max": 50}}},
+            r"datasets\.mine\.augment_params\.deletion\.delete_max: 50 must be below the "
+            r"sequence length L=50; set it to at most 49",
+        ),
+        (
+            {"model_kwargs": {"conv_chanels": [8, 8, 8]}},
+            r"datasets\.mine\.model_kwargs: .*conv_chanels",
+        ),
+        (
+            {"model_kwargs": {"task": "regression"}},
+            r"datasets\.mine\.model_kwargs\.task: 'regression' contradicts datasets\.mine\.task",
+        ),
+        (
+            {"augment_params": {"mutation": {"mutate_frac": 0.9}}},
+            r"datasets\.mine\.augment_params\.mutation\.mutate_frac: 0\.9 is greater than the "
+            r"maximum of 0\.75",
+        ),
+        (
+            {"training": {"stage1": {"batch_size": 1}}},
+            r"datasets\.mine\.training\.stage1\.batch_size: 1 is less than the minimum of 2",
+        ),
+    ],
+)
+def test_settings_a_job_would_reject_are_refused_by_validation(tmp_path, entry, message):
+    config = _h5_config(tmp_path, **entry)
+    with pytest.raises(ValueError, match=message):
+        grid.validate_config(config, SCHEMA)
+
+
+def test_settings_check_reads_the_length_of_each_source(tmp_path):
+    config = grid.validate_config(_h5_config(tmp_path, length=64), SCHEMA)
+    assert grid.dataset_shape(config, "mine") == (64, 1)
+    default = grid.validate_config(load("config.yaml"), SCHEMA)
+    assert grid.dataset_shape(default, "chip_synth") == (200, 1)
+    assert grid.dataset_shape(default, "deepstarr_synth") == (249, 2)
+    assert grid.dataset_shape(default, "basset_synth") == (600, 8)
+    raw = load("config.yaml")
+    raw["datasets"]["deepstarr_synth"]["task"] = "binary"
+    with pytest.raises(ValueError, match=r"datasets\.deepstarr_synth\.task: 'binary' does not fit"):
+        grid.validate_config(raw, SCHEMA)

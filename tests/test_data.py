@@ -129,3 +129,86 @@ def test_missing_and_unreadable_files(tmp_path):
     (tmp_path / "text.h5").write_text("not h5")
     with pytest.raises(ValueError, match="not a readable h5"):
         load_dataset(tmp_path / "text.h5")
+
+
+def _broken(kind, rng):
+    """A training split with rows 3 and 11 (0-based) broken in one way."""
+    x = _one_hot(rng, SIZES["train"], 20)
+    y = rng.integers(0, 2, size=(SIZES["train"], 2)).astype(np.float32)
+    for row in (3, 11):
+        if kind == "nan_x":
+            x[row, 0, 5] = np.nan
+        elif kind == "codes_x":  # integer codes 0-3 instead of one-hot
+            x[row] = np.tile(np.arange(4, dtype=np.float32)[:, None], (1, 20))
+        elif kind == "two_bases":
+            x[row, :, 7] = 1.0
+        elif kind == "nan_y":
+            y[row, 1] = np.inf
+        elif kind == "labels_0_4":
+            y[row, 0] = 4
+        elif kind == "gaussian_y":
+            y[row, 0] = 0.37
+    return {"x_train": x, "y_train": y}
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "what"),
+    [
+        ("nan_x", "x_train", "NaN or infinite values"),
+        ("codes_x", "x_train", "is not one-hot"),
+        ("two_bases", "x_train", "is not one-hot"),
+        ("nan_y", "y_train", "NaN or infinite labels"),
+        ("labels_0_4", "y_train", "labels other than 0 and 1"),
+        ("gaussian_y", "y_train", "labels other than 0 and 1"),
+    ],
+)
+@pytest.mark.parametrize("chunk_rows", [1, 4, 1000])
+def test_check_dataset_names_file_key_first_row_and_count(
+    tmp_path, monkeypatch, kind, key, what, chunk_rows
+):
+    from evoaugflow import data as data_module
+
+    # Chunks of 1, 4 and all rows: the first bad row and the count survive chunking.
+    monkeypatch.setattr(data_module, "CHECK_CHUNK_BYTES", chunk_rows * 4 * 20 * 4)
+    path = tmp_path / "bad.h5"
+    _write(path, overrides=_broken(kind, np.random.default_rng(1)))
+    with pytest.raises(ValueError) as error:
+        data_module.check_dataset(path, "binary")
+    message = str(error.value)
+    assert f"{path}: key '{key}' row 3 (0-based; 2 of 30 rows)" in message
+    assert what in message and "fix:" in message
+
+
+def test_check_dataset_counts_n_and_summarises(tmp_path):
+    from evoaugflow.data import check_dataset
+
+    rng = np.random.default_rng(2)
+    x = _one_hot(rng, SIZES["train"], 20)
+    x[0, :, :5] = 0.0  # five N columns: allowed, counted
+    path = tmp_path / "d.h5"
+    arrays = _write(path, overrides={"x_train": x})
+    summary = check_dataset(path, "binary")
+    assert summary["sequence_length"] == 20 and summary["n_tasks"] == 2
+    train = summary["splits"]["train"]
+    assert train["n"] == 30 and train["n_fraction"] == pytest.approx(5 / (30 * 20))
+    assert train["positive_fraction"] == pytest.approx(arrays["y_train"].mean(axis=0), abs=1e-6)
+    # Regression labels: moments instead of class balance; 0.37 is fine there.
+    regression = check_dataset(path, "regression")["splits"]["valid"]
+    assert regression["mean"] == pytest.approx(arrays["y_valid"].mean(axis=0), abs=1e-6)
+    assert regression["std"] == pytest.approx(arrays["y_valid"].std(axis=0), abs=1e-6)
+    # The content hash changes with one value and not with a rewrite of the same values.
+    first = summary["sha256"]
+    _write(path, overrides={"x_train": x})
+    assert check_dataset(path, "binary")["sha256"] == first
+    x[1, :, 3] = [0, 0, 0, 1] if x[1, 3, 3] == 0 else [1, 0, 0, 0]
+    _write(path, overrides={"x_train": x})
+    assert check_dataset(path, "binary")["sha256"] != first
+
+
+def test_check_dataset_of_the_real_rest_file(rest_h5):
+    from evoaugflow.data import check_dataset
+
+    summary = check_dataset(rest_h5, "binary")
+    assert [summary["splits"][s]["n"] for s in ("train", "valid", "test")] == [9055, 1293, 2588]
+    assert summary["splits"]["train"]["n_fraction"] == 0.0
+    assert 0.45 < summary["splits"]["train"]["positive_fraction"][0] < 0.55

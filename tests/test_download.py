@@ -78,7 +78,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        if kind == "truncate":
+        if kind == "trickle":
+            # A few bytes at a time, each well within the socket timeout; then close.
+            pieces, pause = action[1], action[2]
+            try:
+                for index in range(pieces):
+                    self.wfile.write(payload[index * 100 : (index + 1) * 100])
+                    self.wfile.flush()
+                    time.sleep(pause)
+            except OSError:  # the client gave up on this attempt
+                return
+        elif kind == "truncate":
             # Fewer bytes than Content-Length, then an orderly close.
             self.wfile.write(payload[: action[1]])
         elif kind == "reset":
@@ -455,3 +465,32 @@ def test_file_md5_matches_hashlib(tmp_path):
     path = tmp_path / "blob"
     path.write_bytes(CONTENT)
     assert file_md5(path, chunk_size=4096) == md5_of(CONTENT)
+
+
+def test_a_trickling_attempt_is_cut_at_its_deadline_and_resumed(server, dest):
+    server.script = [("trickle", 40, 0.05)]  # 2 s of 100-byte pieces, under the timeout
+    lines = []
+    result = fetch(
+        server.url, dest, md5_of(CONTENT), timeout=5, deadline=0.4, log=lines.append, **FAST
+    )
+    assert result["attempts"] == 2 and result["resumed"]
+    assert dest.read_bytes() == CONTENT
+    assert any("deadline of 0.4 s" in line for line in lines)
+    assert server.requests[0] is None and server.requests[1].startswith("bytes=")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"\n  <!DOCTYPE html><html><body>Please log in</body></html>" * 40, "sent an HTML page"),
+        (b"ABC" * 10, "sent only 30 bytes"),
+    ],
+)
+def test_without_an_md5_html_pages_and_short_bodies_are_refused(server, dest, body, message):
+    server.content = body
+    with pytest.raises(DownloadError, match=message):
+        fetch(server.url, dest, None, **FAST)
+    leftovers = list(dest.parent.iterdir())
+    assert leftovers == []  # no file, no .part, no recorded md5
+    # With an md5 that vouches for it, a short file is fine.
+    assert fetch(server.url, dest, md5_of(body), **FAST)["bytes"] == len(body)

@@ -16,7 +16,14 @@ import torch
 from evoaugflow.augment import Augmenter
 from evoaugflow.data import SequenceData, load_dataset
 from evoaugflow.models import get_model
-from evoaugflow.train import evaluate, load_model, predict, resolve_device, train_stage
+from evoaugflow.train import (
+    TrainingDiverged,
+    evaluate,
+    load_model,
+    predict,
+    resolve_device,
+    train_stage,
+)
 
 LENGTH = 64
 MOTIF = np.array([0, 1, 2, 3, 3, 2, 1, 0])  # ACGTTGCA planted in positives
@@ -130,24 +137,103 @@ def test_same_seed_same_run_and_outputs(tmp_path, one_thread):
     }
 
 
-def test_finished_run_returns_and_changed_arguments_are_refused(tmp_path, one_thread):
+def test_finished_run_returns_and_changed_arguments_restart(tmp_path, one_thread, capsys):
     data = toy_data(n_train=120)
-    kwargs = {
-        "task": "binary",
-        "max_epochs": 2,
-        "batch_size": 40,
-        "device": "cpu",
-        "verbose": False,
-    }
+    kwargs = {"task": "binary", "max_epochs": 2, "batch_size": 40, "device": "cpu"}
     first = train_stage(toy_model(), data, tmp_path, **kwargs)
     stamp = (tmp_path / "checkpoint.pt").stat().st_mtime_ns
-    (tmp_path / "model.pt").unlink()  # as if killed between the checkpoint and model.pt
+    # As after `snakemake --forcerun`, which deletes the declared outputs first.
+    for name in ("model.pt", "history.tsv", "params.json"):
+        (tmp_path / name).unlink()
+    capsys.readouterr()
     again = train_stage(toy_model(seed=9), data, tmp_path, **kwargs)
     assert again == first
     assert (tmp_path / "checkpoint.pt").stat().st_mtime_ns == stamp  # no epoch was run
-    assert (tmp_path / "model.pt").exists()
-    with pytest.raises(ValueError, match=r"different parameters \(lr: 0.001 -> 0.01\).*delete"):
-        train_stage(toy_model(), data, tmp_path, **{**kwargs, "lr": 0.01})
+    assert all((tmp_path / name).exists() for name in ("model.pt", "history.tsv", "params.json"))
+    assert "finished:" in capsys.readouterr().err
+    # Other settings: the checkpoint is set aside and the run starts fresh.
+    changed = train_stage(toy_model(), data, tmp_path, **{**kwargs, "lr": 0.01})
+    log = capsys.readouterr().err
+    assert "restart:" in log and "lr: 0.001 -> 0.01" in log and "epoch 1/2" in log
+    assert (tmp_path / "checkpoint.pt.stale").exists()
+    assert json.loads((tmp_path / "params.json").read_text())["lr"] == 0.01
+    assert changed["epochs_run"] == 2
+    assert not torch.equal(
+        torch.load(tmp_path / "checkpoint.pt.stale", weights_only=True)["best_state"][
+            "conv_blocks.0.0.weight"
+        ],
+        _state(tmp_path / "model.pt")["conv_blocks.0.0.weight"],
+    )
+
+
+def test_changed_data_content_retrains(tmp_path, one_thread, capsys):
+    """Same file name, same parameters, other bytes: the old model is not handed back."""
+    kwargs = {"task": "binary", "max_epochs": 2, "batch_size": 40, "device": "cpu"}
+    train_stage(toy_model(), toy_data(n_train=120), tmp_path, **kwargs)
+    old = _state(tmp_path / "model.pt")
+    capsys.readouterr()
+    train_stage(toy_model(), toy_data(n_train=120, seed=1), tmp_path, **kwargs)
+    log = capsys.readouterr().err
+    assert "restart:" in log and "data content changed" in log
+    assert not torch.equal(
+        old["conv_blocks.0.0.weight"], _state(tmp_path / "model.pt")["conv_blocks.0.0.weight"]
+    )
+    params = json.loads((tmp_path / "params.json").read_text())
+    assert len(params["fingerprint"]["data_sha256"]) == 64
+    assert len(params["fingerprint"]["code_sha256"]) == 64
+
+
+def test_non_finite_loss_stops_without_a_model(tmp_path, one_thread):
+    data = toy_data(n_train=120)
+    data.y_train[5, 0] = float("nan")
+    with pytest.raises(TrainingDiverged, match=r"toyset: pretrain epoch 1 diverged"):
+        train_stage(
+            toy_model(),
+            data,
+            tmp_path,
+            task="binary",
+            max_epochs=2,
+            batch_size=40,
+            device="cpu",
+            verbose=False,
+            extra_params={"dataset": "toyset"},
+        )
+    assert not (tmp_path / "model.pt").exists() and not (tmp_path / "history.tsv").exists()
+
+
+def test_finetune_keeps_its_starting_weights_when_no_epoch_beats_them(tmp_path, one_thread):
+    data = toy_data(n_train=200)
+    kwargs = {"task": "binary", "batch_size": 50, "device": "cpu", "verbose": False}
+    train_stage(toy_model(), data, tmp_path / "s1", lr=1e-2, max_epochs=6, **kwargs)
+    # A learning rate far too large: every finetune epoch is worse than the start.
+    summary = train_stage(
+        toy_model(),
+        data,
+        tmp_path / "ft",
+        stage="finetune",
+        init_from=tmp_path / "s1" / "model.pt",
+        lr=5.0,
+        max_epochs=2,
+        **kwargs,
+    )
+    assert summary["kept_start"] and summary["best_epoch"] == 0
+    assert summary["best_valid_loss"] == summary["start_valid_loss"]
+    _assert_same_weights(tmp_path / "s1" / "model.pt", tmp_path / "ft" / "model.pt")
+    result = json.loads((tmp_path / "ft" / "params.json").read_text())["result"]
+    assert result["kept_start"] and result["best_epoch"] == 0
+    # keep_start=False gives the paper's recipe: one of the stage's own epochs.
+    paper = train_stage(
+        toy_model(),
+        data,
+        tmp_path / "ft2",
+        stage="finetune",
+        init_from=tmp_path / "s1" / "model.pt",
+        lr=5.0,
+        max_epochs=2,
+        keep_start=False,
+        **kwargs,
+    )
+    assert paper["best_epoch"] >= 1 and paper["start_valid_loss"] is None
 
 
 def test_larger_max_epochs_continues_a_finished_run_bit_for_bit(tmp_path, one_thread):
@@ -170,11 +256,11 @@ def test_larger_max_epochs_continues_a_finished_run_bit_for_bit(tmp_path, one_th
     direct = pd.read_csv(tmp_path / "direct" / "history.tsv", sep="\t")
     steps = pd.read_csv(tmp_path / "steps" / "history.tsv", sep="\t")
     pd.testing.assert_frame_equal(direct.drop(columns="seconds"), steps.drop(columns="seconds"))
-    # A smaller limit than what was run is refused, not silently truncated.
-    with pytest.raises(ValueError, match=r"different parameters \(max_epochs: 4 -> 3\)"):
-        train_stage(
-            toy_model(length), data, tmp_path / "steps", augmenter=augmenter, max_epochs=3, **kwargs
-        )
+    # A smaller limit than what was run is not silently truncated: the run restarts.
+    again = train_stage(
+        toy_model(length), data, tmp_path / "steps", augmenter=augmenter, max_epochs=3, **kwargs
+    )
+    assert again["epochs_run"] == 3 and (tmp_path / "steps" / "checkpoint.pt.stale").exists()
 
 
 def test_early_stopping_keeps_best_weights(tmp_path, one_thread):
@@ -351,15 +437,18 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path):
     straight, killed = tmp_path / "straight", tmp_path / "killed"
     subprocess.run([sys.executable, script, straight], check=True, env=env, capture_output=True)
 
-    process = subprocess.Popen([sys.executable, script, killed], env=env, stderr=subprocess.DEVNULL)
-    history = killed / "history.tsv"
+    log = tmp_path / "killed.log"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen([sys.executable, script, killed], env=env, stderr=stderr)
     deadline = time.monotonic() + 120
-    while not (history.exists() and len(history.read_text().splitlines()) >= 3):
+    while "epoch 2/12" not in log.read_text():
         assert process.poll() is None, "the run ended before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.005)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
+    # Nothing that looks final is left by a killed run.
+    assert not any((killed / name).exists() for name in ("model.pt", "history.tsv", "params.json"))
     state = torch.load(killed / "checkpoint.pt", weights_only=True)
     assert not state["finished"], "killed too late to test resuming"
     done = len(state["history"])
@@ -369,6 +458,7 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path):
         [sys.executable, script, killed], check=True, env=env, capture_output=True, text=True
     )
     assert f"epoch {done + 1}/12" in result.stderr and f"epoch {done}/12" not in result.stderr
+    assert f"resume: {killed / 'checkpoint.pt'} after epoch {done}" in result.stderr
     _assert_same_weights(straight / "model.pt", killed / "model.pt")
     final = [torch.load(d / "checkpoint.pt", weights_only=True) for d in (straight, killed)]
     for key in final[0]["model"]:

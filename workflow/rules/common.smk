@@ -59,12 +59,13 @@ def entry(wildcards):
 def dataset_h5(wildcards):
     """The h5 file (published layout) a data set is read from."""
     base, _ = grid.resolve_dataset(config, wildcards.dataset)
-    source = config["datasets"][base]["source"]
-    if source == "h5":
-        return config["datasets"][base]["path"]
-    if source == "zenodo":
-        return f"data/zenodo/{config['datasets'][base]['zenodo_file']}"
-    return f"results/data/{base}/data.h5"
+    return grid.dataset_file(config, base)
+
+
+def dataset_check(wildcards):
+    """The check summary of a data set (size-sweep copies share their base's)."""
+    base, _ = grid.resolve_dataset(config, wildcards.dataset)
+    return f"results/data/{base}/check.json"
 
 
 def model_path(dataset, augset, seed, stage):

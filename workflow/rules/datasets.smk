@@ -87,3 +87,25 @@ rule make_synthetic_dataset:
         seed=config["data_seed"],
     script:
         "../../scripts/make_synthetic_dataset.py"
+
+
+rule check_dataset:
+    input:
+        data=lambda wildcards: grid.dataset_file(config, wildcards.dataset),
+    output:
+        summary="results/data/{dataset}/check.json",
+    log:
+        "logs/check_dataset/{dataset}.log",
+    benchmark:
+        "results/benchmarks/check_dataset/{dataset}.tsv"
+    wildcard_constraints:
+        dataset=_names_regex(CONFIGURED),
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    params:
+        task=lambda wildcards: entry(wildcards)["task"],
+    script:
+        "../../scripts/check_dataset.py"

@@ -14,6 +14,7 @@ ruleorder: train_from_sweep > train_model
 rule hold_out_test:
     input:
         data=dataset_h5,
+        check=dataset_check,
     output:
         "results/sweep/data/{dataset}/train_valid.h5",
     log:
@@ -172,6 +173,7 @@ rule halving_sweep:
 rule train_from_sweep:
     input:
         data=dataset_h5,
+        check=dataset_check,
         fragment=sweep_fragment,
     output:
         model="results/train/{dataset}/{augset}/{seed}/model.pt",

@@ -5,6 +5,7 @@
 rule train_model:
     input:
         data=dataset_h5,
+        check=dataset_check,
     output:
         model="results/train/{dataset}/{augset}/{seed}/model.pt",
         history="results/train/{dataset}/{augset}/{seed}/history.tsv",
@@ -29,6 +30,7 @@ rule train_model:
 rule finetune_model:
     input:
         data=dataset_h5,
+        check=dataset_check,
         init="results/train/{dataset}/{augset}/{seed}/model.pt",
     output:
         model="results/finetune/{dataset}/{augset}/{seed}/model.pt",
