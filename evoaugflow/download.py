@@ -79,16 +79,23 @@ class _Transient(Exception):
 class _Partial:
     """The ``.part`` file being written, with the running md5 of its bytes."""
 
-    def __init__(self, path: Path, chunk_size: int) -> None:
+    def __init__(self, path: Path, chunk_size: int, url: str = "") -> None:
         self.path = path
         self.hasher = hashlib.md5()
         self.size = 0
         self.resumed = False
+        # The URL a .part came from is kept beside it: bytes of another URL (a manifest
+        # edited between two runs) are never continued.
+        self.origin = path.with_name(path.name + ".url")
+        if path.exists() and (not self.origin.exists() or self.origin.read_text() != url):
+            self.path.unlink()
         if path.exists():
             # A .part left by an interrupted earlier run: hash it so the download continues.
             with open(path, "rb") as handle:
                 for block in iter(lambda: handle.read(chunk_size), b""):
                     self.update(block)
+        else:
+            write_text_atomic(self.origin, url)
 
     def update(self, block: bytes) -> None:
         self.hasher.update(block)
@@ -370,7 +377,7 @@ def fetch(
         log(f"{dest} has md5 {have}, not {expected}; downloading it again")
 
     dest.parent.mkdir(parents=True, exist_ok=True)
-    partial = _Partial(part, chunk_size)
+    partial = _Partial(part, chunk_size, url)
     attempts = 0
     restarted_after_mismatch = False
     try:
@@ -410,9 +417,11 @@ def fetch(
                 "file changed on purpose, update the expected md5 (or delete the .md5 file)."
             )
         os.replace(part, dest)
+        partial.origin.unlink(missing_ok=True)
     except Exception:
         # KeyboardInterrupt and SystemExit keep the .part so that the next run resumes it.
         part.unlink(missing_ok=True)
+        partial.origin.unlink(missing_ok=True)
         raise
     if md5 is None:
         write_text_atomic(sidecar, f"{received}  {dest.name}\n")

@@ -218,10 +218,23 @@ def test_truncation_without_range_support_starts_over(server, dest):
 
 def test_leftover_part_from_a_killed_run_is_continued(server, dest):
     dest.with_name("data.bin.part").write_bytes(CONTENT[:CUT])
+    dest.with_name("data.bin.part.url").write_text(server.url)
     result = fetch(server.url, dest, md5=md5_of(CONTENT), **FAST)
     assert dest.read_bytes() == CONTENT
     assert server.requests == [f"bytes={CUT}-"]
     assert (result["attempts"], result["resumed"]) == (1, True)
+    assert leftovers(dest) == ["data.bin"]
+
+
+@pytest.mark.parametrize("origin", [None, "http://127.0.0.1:1/elsewhere.bin"])
+def test_leftover_part_of_another_url_is_not_continued(server, dest, origin):
+    """A .part whose URL is unknown or other (a manifest edited in between) starts over."""
+    dest.with_name("data.bin.part").write_bytes(OTHER[:CUT])
+    if origin:
+        dest.with_name("data.bin.part.url").write_text(origin)
+    result = fetch(server.url, dest, md5=md5_of(CONTENT), **FAST)
+    assert dest.read_bytes() == CONTENT and server.requests == [None]
+    assert (result["attempts"], result["resumed"]) == (1, False)
 
 
 def test_resume_across_a_changed_remote_file_restarts_once(server, dest):
