@@ -44,7 +44,9 @@ def train_and_score(candidate, epochs):
     """Validation metric of ``candidate`` after ``epochs`` epochs of stage 1 in total."""
     augmenter = Augmenter.from_config(candidate.augment_spec)
     length = augmenter.output_length(data.sequence_length)
-    model = get_model(run["model"], length, data.n_tasks, **run["model_kwargs"])
+    model = get_model(
+        run["model"], length, data.n_tasks, **{**run["model_kwargs"], "task": run["task"]}
+    )
     folder = Path(workspace.name) / candidate.name
     train_stage(
         model,

@@ -260,3 +260,18 @@ def test_settings_check_reads_the_length_of_each_source(tmp_path):
     raw["datasets"]["deepstarr_synth"]["task"] = "binary"
     with pytest.raises(ValueError, match=r"datasets\.deepstarr_synth\.task: 'binary' does not fit"):
         grid.validate_config(raw, SCHEMA)
+
+
+def test_schema_training_defaults_are_the_trainers():
+    """The stage-1 recipe defaults and keep_start are the train_stage defaults."""
+    import inspect
+
+    from evoaugflow.train import train_stage
+
+    signature = inspect.signature(train_stage).parameters
+    training = grid.load_schema(SCHEMA)["properties"]["training"]["properties"]
+    for key, stated in training["stage1"]["properties"].items():
+        assert stated["default"] == signature[key].default, key
+    assert training["finetune"]["properties"]["keep_start"]["default"] is signature[
+        "keep_start"
+    ].default
