@@ -272,6 +272,7 @@ def test_schema_training_defaults_are_the_trainers():
     training = grid.load_schema(SCHEMA)["properties"]["training"]["properties"]
     for key, stated in training["stage1"]["properties"].items():
         assert stated["default"] == signature[key].default, key
-    assert training["finetune"]["properties"]["keep_start"]["default"] is signature[
-        "keep_start"
-    ].default
+    assert (
+        training["finetune"]["properties"]["keep_start"]["default"]
+        is signature["keep_start"].default
+    )

@@ -158,6 +158,15 @@ def test_rerun_after_the_input_changed_retrains(reference, tmp_path):
     assert check["splits"]["train"]["n"] == 300
 
 
+@pytest.fixture(scope="module")
+def straight8(tmp_path_factory):
+    """Stage-1 weights of an uninterrupted 8-epoch run."""
+    workdir = tmp_path_factory.mktemp("straight8")
+    setup(workdir, tiny_config(max_epochs=8))
+    run(workdir, target=f"{STAGE1}/model.pt")
+    return weights(workdir / STAGE1 / "model.pt")
+
+
 def _wait_for(path, text, process, timeout=300):
     deadline = time.monotonic() + timeout
     while not (path.exists() and text in path.read_text()):
@@ -175,12 +184,8 @@ def _wait_for(path, text, process, timeout=300):
         ("epoch 3/8", signal.SIGINT),  # Ctrl-C
     ],
 )
-def test_interrupted_training_resumes_to_the_same_weights(tmp_path, wait_for, sig):
+def test_interrupted_training_resumes_to_the_same_weights(straight8, tmp_path, wait_for, sig):
     target = f"{STAGE1}/model.pt"
-    straight = tmp_path / "straight"
-    straight.mkdir()
-    setup(straight, tiny_config(max_epochs=8))
-    run(straight, target=target)
 
     workdir = tmp_path / "interrupted"
     workdir.mkdir()
@@ -209,7 +214,7 @@ def test_interrupted_training_resumes_to_the_same_weights(tmp_path, wait_for, si
     # What a user does after a crash: unlock, then rerun (incomplete jobs are redone).
     assert snakemake(workdir, "--unlock", "--configfile", "config.yaml").returncode == 0
     run(workdir, "--rerun-incomplete", target=target)
-    assert same_weights(weights(workdir / target), weights(straight / target))
+    assert same_weights(weights(workdir / target), straight8)
     assert all((workdir / STAGE1 / name).exists() for name in OUTPUTS)
     log = log_text(workdir)
     assert ("resume:" in log) or ("finished:" in log) or ("start:" in log)

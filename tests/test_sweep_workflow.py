@@ -211,7 +211,10 @@ def test_sweep_config_expands_to_the_expected_jobs(tmp_path):
         assert len(inputs) == expected[rule]
         data_files = {f for files in inputs for f in files if f.endswith(".h5")}
         assert data_files == {view}, (rule, data_files)
-    assert job_inputs(result.stdout, "hold_out_test") == [["results/data/chip_synth/data.h5"]]
+    # The hold-out copy is made from the checked data set.
+    assert job_inputs(result.stdout, "hold_out_test") == [
+        ["results/data/chip_synth/data.h5", "results/data/chip_synth/check.json"]
+    ]
     (fragment,) = [files for files in job_inputs(result.stdout, "train_from_sweep")]
     assert "results/sweep/chip_synth/best_config.yaml" in fragment
 
