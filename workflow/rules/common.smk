@@ -243,4 +243,9 @@ def cagi_inputs(wildcards):
         }
     if settings["source"] == "tables":
         return {"tables": settings["tables"], "genome": genome_file(settings["genome"])}
+    if settings["source"] == "mavedb":
+        return {
+            "tables": f"results/mavedb/{base}/elements.tsv",
+            "genome": genome_file(settings["genome"]),
+        }
     return {"onehot": settings["onehot"], "metadata": settings["metadata"]}
