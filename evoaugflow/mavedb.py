@@ -513,9 +513,7 @@ def map_element(
     target = read_target(score_set_json, urn)
     snvs, counts = read_scores(scores_csv, target["sequence"])
     fasta = _open_genome(genome)
-    place = locate_target(
-        fasta, chrom, target["sequence"], element, max_ref_mismatch, hint=hint
-    )
+    place = locate_target(fasta, chrom, target["sequence"], element, max_ref_mismatch, hint=hint)
     if place["strand"] == "+":
         pos = place["start"] + snvs["target_pos"].to_numpy() - 1
         ref, alt = snvs["ref"], snvs["alt"]
