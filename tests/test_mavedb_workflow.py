@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,8 +12,6 @@ import yaml
 from test_mavedb import Server, build_fixture
 from test_sweep_workflow import TINY_MODEL, write_train_valid_h5
 from workflow_helpers import snakemake
-
-import h5py
 
 pytestmark = pytest.mark.slow
 
