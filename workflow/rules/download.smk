@@ -78,35 +78,6 @@ rule require_cagi5_table:
         "../../scripts/require_cagi5_table.py"
 
 
-# MaveDB score sets of the CAGI5 elements (cagi.source: mavedb): per configured data set,
-# the manifest rows it scores; each score set is fetched once, keyed by its URN.
-from evoaugflow import mavedb as mavedb_lib
-
-
-def _mavedb_elements(name):
-    settings = config["datasets"][name]["cagi"]
-    if not settings.get("genome"):
-        raise ValueError(
-            f"datasets.{name}.cagi.genome: required when cagi.source is mavedb "
-            "(hg19 / hg38 to download, or a FASTA path)"
-        )
-    manifest = settings["manifest"] or RESOURCES / "mavedb_cagi5.tsv"
-    table = mavedb_lib.select_elements(
-        mavedb_lib.read_manifest(manifest), settings["elements"]
-    )
-    return {row["element"]: row for row in table.to_dict("records")}
-
-
-MAVEDB = {
-    name: _mavedb_elements(name)
-    for name in analysed_datasets("cagi")
-    if config["datasets"][name]["cagi"]["source"] == "mavedb"
-}
-MAVEDB_URNS = sorted(
-    {mavedb_lib.urn_key(row["urn"]) for rows in MAVEDB.values() for row in rows.values()}
-)
-
-
 rule download_mavedb:
     output:
         score_set="data/mavedb/{urn}/score_set.json",

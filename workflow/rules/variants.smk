@@ -24,24 +24,6 @@ rule make_synthetic_cagi:
         "../../scripts/make_synthetic_cagi.py"
 
 
-def _genome_build(name):
-    """The UCSC build name of a data set's CAGI genome, or None for a FASTA path."""
-    genome = config["datasets"][name]["cagi"]["genome"]
-    return genome if genome in GENOMES else None
-
-
-def _mavedb_row(wildcards):
-    return MAVEDB[wildcards.dataset][wildcards.element]
-
-
-def _mavedb_files(wildcards):
-    key = mavedb_lib.urn_key(_mavedb_row(wildcards)["urn"])
-    return {
-        "score_set": f"data/mavedb/{key}/score_set.json",
-        "scores": f"data/mavedb/{key}/scores.csv",
-    }
-
-
 rule map_mavedb:
     input:
         unpack(_mavedb_files),
@@ -64,9 +46,9 @@ rule map_mavedb:
     params:
         row=_mavedb_row,
         build=lambda wildcards: _genome_build(wildcards.dataset),
-        max_ref_mismatch=lambda wildcards: config["datasets"][wildcards.dataset]["cagi"][
-            "max_ref_mismatch"
-        ],
+        max_ref_mismatch=lambda wildcards: config["datasets"][wildcards.dataset][
+            "cagi"
+        ]["max_ref_mismatch"],
     script:
         "../../scripts/map_mavedb.py"
 
