@@ -228,10 +228,11 @@ def plot_filter_summary(filters: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 
 def plot_cagi(cagi5: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Per-element CAGI5 Pearson correlation of every model (paper Fig. 1d).
+    """Per-element CAGI5 Pearson and Spearman correlations of every model (paper Fig. 1d).
 
-    Each element is a slot with one marker per model (mean over seeds, sd bar); the
-    last slot is the mean over elements, taken per seed and then summarised.
+    One panel per correlation. Each element is a slot with one marker per model (mean
+    over seeds, sd bar); the last slot is the mean over elements, taken per seed and then
+    summarised.
 
     Parameters
     ----------
@@ -247,43 +248,48 @@ def plot_cagi(cagi5: pd.DataFrame, path: str | os.PathLike) -> Path:
     """
     runs = _runs_of(cagi5, "cagi5")
     keys = ["dataset", "augset", "stage", "seed"]
-    overall = runs.groupby(keys, as_index=False)["pearson"].mean()
-    overall["element"] = "mean over elements"
+    runs = runs[runs["element"] != "mean"]
     elements = sorted(runs["element"].unique())
-    table = summary.seed_summary(
-        pd.concat([runs, overall], ignore_index=True), "pearson", ["element", *keys[:3]]
-    )
-    models = summary.sort_runs(table[keys[:3]].drop_duplicates())
+    models = summary.sort_runs(runs[keys[:3]].drop_duplicates())
     slots = {name: i for i, name in enumerate([*elements, "mean over elements"])}
     colors = _augset_colors(models["augset"])
     with_dataset = models["dataset"].nunique() > 1
     width = 0.8 / len(models)
-    figure, (ax,) = _new_figure()
-    for index, model in enumerate(models.itertuples(index=False)):
-        rows = table[
-            (table["dataset"] == model.dataset)
-            & (table["augset"] == model.augset)
-            & (table["stage"] == model.stage)
-        ]
-        ax.errorbar(
-            rows["element"].map(slots) + (index + 0.5) * width - 0.4,
-            rows["mean"],
-            yerr=rows["sd"].fillna(0),
-            fmt=_STAGE_MARKERS.get(model.stage, _OTHER_MARKER),
-            color=colors[model.augset],
-            markersize=4,
-            capsize=2,
-            label=_model_label(model, with_dataset).replace("\n", " "),
+    names = {"pearson": "Pearson r", "spearman": "Spearman rho"}
+    figure, axes = _new_figure(len(names))
+    for ax, (value, label) in zip(axes, names.items(), strict=True):
+        overall = runs.groupby(keys, as_index=False)[value].mean()
+        overall["element"] = "mean over elements"
+        table = summary.seed_summary(
+            pd.concat([runs, overall], ignore_index=True), value, ["element", *keys[:3]]
         )
-    ax.axhline(0, color="black", lw=0.6)
-    ax.axvline(len(elements) - 0.5, color="0.6", lw=0.8, ls=":")
-    ax.set_xticks(range(len(slots)))
-    ax.set_xticklabels(list(slots), rotation=60, ha="right", fontsize=7)
-    ax.grid(axis="y", alpha=0.3)
-    _legend_outside(ax)
-    ax.set_title("CAGI5 variant effects: correlation with measured effects per element")
-    ax.set_xlabel("CAGI5 element")
-    ax.set_ylabel("Pearson r (mean ± sd over seeds)")
+        for index, model in enumerate(models.itertuples(index=False)):
+            rows = table[
+                (table["dataset"] == model.dataset)
+                & (table["augset"] == model.augset)
+                & (table["stage"] == model.stage)
+            ]
+            ax.errorbar(
+                rows["element"].map(slots) + (index + 0.5) * width - 0.4,
+                rows["mean"],
+                yerr=rows["sd"].fillna(0),
+                fmt=_STAGE_MARKERS.get(model.stage, _OTHER_MARKER),
+                color=colors[model.augset],
+                markersize=4,
+                capsize=2,
+                label=_model_label(model, with_dataset).replace("\n", " "),
+            )
+        ax.axhline(0, color="black", lw=0.6)
+        ax.axvline(len(elements) - 0.5, color="0.6", lw=0.8, ls=":")
+        ax.set_xticks(range(len(slots)))
+        ax.set_xticklabels(list(slots), rotation=60, ha="right", fontsize=6)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_xlabel("CAGI5 element", fontsize=8)
+        ax.set_ylabel(f"{label} (mean ± sd over seeds)", fontsize=8)
+    _legend_outside(axes[-1])
+    figure.suptitle(
+        "CAGI5 variant effects: correlation with measured effects per element", fontsize=10
+    )
     return _save(figure, path)
 
 
