@@ -8,19 +8,12 @@ CSV) describe each variant in MAVE-HGVS relative to that target (``hgvs_nt``, e.
 
 The flow is manifest -> download (``evoaugflow.download.fetch``) -> :func:`map_element`:
 
-- :func:`read_manifest` reads ``resources/mavedb_cagi5.tsv`` (element, URN, chromosome,
-  optional pinned position);
-- :func:`read_target` takes the target sequence out of the score-set JSON;
-- :func:`read_scores` parses ``hgvs_nt`` with the ``mavehgvs`` package (MaveDB's own
-  MAVE-HGVS implementation), keeps single-nucleotide substitutions and counts the rest;
-- :func:`locate_target` finds the target on its chromosome of the genome FASTA, on either
-  strand, by exact seeds and a full mismatch count (so no offset needs to be trusted);
-- :func:`map_element` maps every SNV to 1-based genome coordinates with the genome
-  strand's alleles, checks each reference allele against the genome and refuses an
-  element whose mismatch fraction exceeds the limit, naming it.
-
-The per-element table is in the layout of :func:`evoaugflow.variants.read_cagi_tsv`
-(``chrom, pos, ref, alt, value`` plus provenance columns), so scoring is unchanged.
+:func:`read_manifest` reads ``resources/mavedb_cagi5.tsv``; :func:`read_target` and
+:func:`read_scores` (``mavehgvs``, MaveDB's MAVE-HGVS package) read the downloads;
+:func:`locate_target` finds the target on either strand of its chromosome (no offset is
+trusted); :func:`map_element` maps the SNVs to genome coordinates, checks each reference
+allele and refuses an element with too many mismatches, naming it. Its table has the
+layout of :func:`evoaugflow.variants.read_cagi_tsv`, so scoring is unchanged.
 """
 
 from __future__ import annotations
@@ -562,33 +555,21 @@ def map_element(
 
 
 def element_index(records: list[dict], files: list[str]) -> pd.DataFrame:
-    """The ``elements.tsv`` index of mapped elements (see ``read_cagi_elements``).
+    """The ``elements.tsv`` index of mapped elements (read by ``read_cagi_elements``).
 
-    Parameters
-    ----------
-    records : list of dict
-        :func:`map_element` records, one per element.
-    files : list of str
-        The element tables, aligned with ``records`` (absolute, or relative to the
-        folder the index is written to).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``element, chrom, start, end, file, urn, strand, target_length,
-        target_mismatches, n_snv, n_ref_mismatch, n_target_ref_mismatch`` and one
-        ``skipped_<kind>`` column per row kind of :func:`read_scores`.
+    ``records`` are :func:`map_element` records and ``files`` their tables (absolute, or
+    relative to the index's folder), aligned. Returns ``element, chrom, start, end, file,
+    urn, strand, target_length, target_mismatches, n_snv, n_ref_mismatch,
+    n_target_ref_mismatch`` and ``skipped_<kind>`` per row kind of :func:`read_scores`.
     """
     if len(records) != len(files):
         raise ValueError(f"{len(records)} records but {len(files)} files: pass one per element")
-    rows = []
-    for record, name in zip(records, files, strict=True):
-        row = {key: record[key] for key in ("element", "chrom", "start", "end")}
-        row["file"] = str(name)
-        for key in ("urn", "strand", "target_length", "target_mismatches", "n_snv"):
-            row[key] = record[key]
-        row["n_ref_mismatch"] = record["n_ref_mismatch"]
-        row["n_target_ref_mismatch"] = record["n_target_ref_mismatch"]
-        row |= {f"skipped_{kind}": n for kind, n in record["skipped"].items()}
-        rows.append(row)
+    keys = ("urn", "strand", "target_length", "target_mismatches", "n_snv", "n_ref_mismatch")
+    rows = [
+        {key: record[key] for key in ("element", "chrom", "start", "end")}
+        | {"file": str(name)}
+        | {key: record[key] for key in (*keys, "n_target_ref_mismatch")}
+        | {f"skipped_{kind}": n for kind, n in record["skipped"].items()}
+        for record, name in zip(records, files, strict=True)
+    ]
     return pd.DataFrame(rows)
