@@ -110,3 +110,26 @@ def test_an_element_with_many_mismatches_is_refused_by_name(tmp_path):
     assert not (tmp_path / "results/mavedb/tiny/BAD.tsv").exists()
     log = (tmp_path / "logs/map_mavedb/tiny/BAD.log").read_text()
     assert "element BAD (urn:mavedb:00000103-a-2): 6 of 6 reference alleles disagree" in log
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda cagi: cagi.pop("genome"),
+            "datasets.tiny.cagi.genome: required when cagi.source is mavedb",
+        ),
+        (
+            lambda cagi: cagi.update(elements=["PLUS", "NOPE"]),
+            "cagi.elements ['NOPE'] are not in the MaveDB manifest",
+        ),
+    ],
+)
+def test_bad_mavedb_settings_stop_the_workflow_before_any_job(tmp_path, change, message):
+    genome, _, _, manifest = build_fixture(tmp_path)
+    config = config_for(tmp_path, "http://127.0.0.1:9/api/v1", genome, manifest)
+    change(config["datasets"]["tiny"]["cagi"])
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path, "-n", "--configfile", "c.yaml", timeout=300)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
