@@ -11,7 +11,7 @@ the same in every figure. Each function accepts whatever grid of runs it is give
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -140,12 +140,12 @@ def _seed_legend_handles() -> list[Line2D]:
 def plot_metric_by_augset(
     metrics: pd.DataFrame,
     dataset: str,
-    metric: str | None,
+    metric: str | Sequence[str] | None,
     path: str | os.PathLike,
     *,
     split: str = "test",
 ) -> Path:
-    """A metric of every augmentation set and stage, seeds overlaid (paper Fig. 1b, 2a-b).
+    """Metrics of every augmentation set and stage, seeds overlaid (paper Fig. 1b, 2a-b).
 
     Parameters
     ----------
@@ -154,8 +154,10 @@ def plot_metric_by_augset(
         ``split`` of the full-data runs are drawn, with the baseline's mean as a line.
     dataset : str
         Dataset to draw.
-    metric : str or None
-        Metric to draw; None picks the dataset's main metric (``auroc`` or ``pearson``).
+    metric : str or sequence of str or None
+        Metric(s) to draw, one panel each; None draws every metric of the dataset's
+        task type that it has (``summary.TASK_METRICS``: AUROC and AUPR, or Pearson,
+        Spearman and MSE), main metric first.
     path : path
         PNG to write, ``FIGURE_PIXELS`` in size.
     split : {"test", "valid"}, default "test"
@@ -168,24 +170,29 @@ def plot_metric_by_augset(
     """
     rows = _runs_of(metrics, "metrics", dataset)
     table = summary.comparison_table(rows, metric, split=split)
-    metric = table["metric"].iloc[0]
+    names = list(table["metric"].unique())
     runs = summary.split_means(rows, split=split)
-    runs = runs[runs["metric"] == metric]
-    figure, (ax,) = _new_figure()
-    _draw_models(ax, runs, "value", _augset_colors(runs["augset"]))
-    handles = _seed_legend_handles()
-    labels = ["seeds", "mean ± sd"]
-    reference = table[
-        table["augset"].eq(summary.BASELINE_AUGSET) & table["stage"].eq(summary.BASELINE_STAGE)
-    ]
-    if not reference.empty:
-        handles.append(ax.axhline(reference["mean"].iloc[0], color=_BASELINE_COLOR, ls="--", lw=1))
-        labels.append("baseline mean")
-    direction = "higher" if summary.higher_is_better(metric) else "lower"
-    ax.legend(handles, labels, fontsize=8, loc="best")
-    ax.set_title(f"{dataset}: {split} {metric} by augmentation set and stage")
-    ax.set_xlabel("augmentation set / training stage")
-    ax.set_ylabel(f"{split} {metric}, mean over tasks ({direction} is better)")
+    colors = _augset_colors(runs["augset"])
+    figure, axes = _new_figure(len(names))
+    for ax, name in zip(axes, names, strict=True):
+        _draw_models(ax, runs[runs["metric"] == name], "value", colors)
+        handles = _seed_legend_handles()
+        labels = ["seeds", "mean ± sd"]
+        reference = table[
+            table["metric"].eq(name)
+            & table["augset"].eq(summary.BASELINE_AUGSET)
+            & table["stage"].eq(summary.BASELINE_STAGE)
+        ]
+        if not reference.empty:
+            line = ax.axhline(reference["mean"].iloc[0], color=_BASELINE_COLOR, ls="--", lw=1)
+            handles.append(line)
+            labels.append("baseline mean")
+        direction = "higher" if summary.higher_is_better(name) else "lower"
+        ax.legend(handles, labels, fontsize=7, loc="best")
+        ax.set_title(f"{split} {name}", fontsize=9)
+        ax.set_xlabel("augmentation set / training stage", fontsize=8)
+        ax.set_ylabel(f"{name}, mean over tasks ({direction} is better)", fontsize=8)
+    figure.suptitle(f"{dataset}: {split} metrics by augmentation set and stage", fontsize=10)
     return _save(figure, path)
 
 
@@ -221,10 +228,11 @@ def plot_filter_summary(filters: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 
 def plot_cagi(cagi5: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Per-element CAGI5 Pearson correlation of every model (paper Fig. 1d).
+    """Per-element CAGI5 Pearson and Spearman correlations of every model (paper Fig. 1d).
 
-    Each element is a slot with one marker per model (mean over seeds, sd bar); the
-    last slot is the mean over elements, taken per seed and then summarised.
+    One panel per correlation. Each element is a slot with one marker per model (mean
+    over seeds, sd bar); the last slot is the mean over elements, taken per seed and then
+    summarised.
 
     Parameters
     ----------
@@ -240,55 +248,60 @@ def plot_cagi(cagi5: pd.DataFrame, path: str | os.PathLike) -> Path:
     """
     runs = _runs_of(cagi5, "cagi5")
     keys = ["dataset", "augset", "stage", "seed"]
-    overall = runs.groupby(keys, as_index=False)["pearson"].mean()
-    overall["element"] = "mean over elements"
+    runs = runs[runs["element"] != "mean"]
     elements = sorted(runs["element"].unique())
-    table = summary.seed_summary(
-        pd.concat([runs, overall], ignore_index=True), "pearson", ["element", *keys[:3]]
-    )
-    models = summary.sort_runs(table[keys[:3]].drop_duplicates())
+    models = summary.sort_runs(runs[keys[:3]].drop_duplicates())
     slots = {name: i for i, name in enumerate([*elements, "mean over elements"])}
     colors = _augset_colors(models["augset"])
     with_dataset = models["dataset"].nunique() > 1
     width = 0.8 / len(models)
-    figure, (ax,) = _new_figure()
-    for index, model in enumerate(models.itertuples(index=False)):
-        rows = table[
-            (table["dataset"] == model.dataset)
-            & (table["augset"] == model.augset)
-            & (table["stage"] == model.stage)
-        ]
-        ax.errorbar(
-            rows["element"].map(slots) + (index + 0.5) * width - 0.4,
-            rows["mean"],
-            yerr=rows["sd"].fillna(0),
-            fmt=_STAGE_MARKERS.get(model.stage, _OTHER_MARKER),
-            color=colors[model.augset],
-            markersize=4,
-            capsize=2,
-            label=_model_label(model, with_dataset).replace("\n", " "),
+    names = {"pearson": "Pearson r", "spearman": "Spearman rho"}
+    figure, axes = _new_figure(len(names))
+    for ax, (value, label) in zip(axes, names.items(), strict=True):
+        overall = runs.groupby(keys, as_index=False)[value].mean()
+        overall["element"] = "mean over elements"
+        table = summary.seed_summary(
+            pd.concat([runs, overall], ignore_index=True), value, ["element", *keys[:3]]
         )
-    ax.axhline(0, color="black", lw=0.6)
-    ax.axvline(len(elements) - 0.5, color="0.6", lw=0.8, ls=":")
-    ax.set_xticks(range(len(slots)))
-    ax.set_xticklabels(list(slots), rotation=60, ha="right", fontsize=7)
-    ax.grid(axis="y", alpha=0.3)
-    _legend_outside(ax)
-    ax.set_title("CAGI5 variant effects: correlation with measured effects per element")
-    ax.set_xlabel("CAGI5 element")
-    ax.set_ylabel("Pearson r (mean ± sd over seeds)")
+        for index, model in enumerate(models.itertuples(index=False)):
+            rows = table[
+                (table["dataset"] == model.dataset)
+                & (table["augset"] == model.augset)
+                & (table["stage"] == model.stage)
+            ]
+            ax.errorbar(
+                rows["element"].map(slots) + (index + 0.5) * width - 0.4,
+                rows["mean"],
+                yerr=rows["sd"].fillna(0),
+                fmt=_STAGE_MARKERS.get(model.stage, _OTHER_MARKER),
+                color=colors[model.augset],
+                markersize=4,
+                capsize=2,
+                label=_model_label(model, with_dataset).replace("\n", " "),
+            )
+        ax.axhline(0, color="black", lw=0.6)
+        ax.axvline(len(elements) - 0.5, color="0.6", lw=0.8, ls=":")
+        ax.set_xticks(range(len(slots)))
+        ax.set_xticklabels(list(slots), rotation=60, ha="right", fontsize=6)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_xlabel("CAGI5 element", fontsize=8)
+        ax.set_ylabel(f"{label} (mean ± sd over seeds)", fontsize=8)
+    _legend_outside(axes[-1])
+    figure.suptitle(
+        "CAGI5 variant effects: correlation with measured effects per element", fontsize=10
+    )
     return _save(figure, path)
 
 
 def plot_datasize(
     metrics: pd.DataFrame,
     dataset: str,
-    metric: str | None,
+    metric: str | Sequence[str] | None,
     path: str | os.PathLike,
     *,
     split: str = "test",
 ) -> Path:
-    """A metric against training-set size, log x, one line per model (paper Fig. 2c).
+    """Metrics against training-set size, log x, one line per model (paper Fig. 2c).
 
     Parameters
     ----------
@@ -297,8 +310,9 @@ def plot_datasize(
     dataset : str
         Dataset to draw: its sweep runs are named ``dataset`` or, as the workflow
         names them, ``<dataset>_n<train_size>``.
-    metric : str or None
-        Metric to draw; None picks the dataset's main metric.
+    metric : str or sequence of str or None
+        Metric(s) to draw, one panel each; None draws every metric of the dataset's
+        task type that it has (as in :func:`plot_metric_by_augset`).
     path : path
         PNG to write, ``FIGURE_PIXELS`` in size. Lines are means over seeds; bands
         span mean ± sd (none where a size has one seed).
@@ -319,35 +333,38 @@ def plot_datasize(
             f"size sweeps found: {found}"
         )
     table = summary.datasize_table(rows, metric, split=split)
-    metric = table["metric"].iloc[0]
+    names = list(table["metric"].unique())
     colors = _augset_colors(table["augset"])
-    figure, (ax,) = _new_figure()
-    for (augset, stage), line in table.groupby(["augset", "stage"], sort=False):
-        color = colors[augset]
-        ax.plot(
-            line["train_size"],
-            line["mean"],
-            color=color,
-            linestyle=_STAGE_LINESTYLES.get(stage, _OTHER_LINESTYLE),
-            marker=_STAGE_MARKERS.get(stage, _OTHER_MARKER),
-            markersize=4,
-            label=f"{augset} {stage}",
-        )
-        ax.fill_between(
-            line["train_size"],
-            line["mean"] - line["sd"],
-            line["mean"] + line["sd"],
-            color=color,
-            alpha=0.15,
-            lw=0,
-        )
-    ax.set_xscale("log")
-    ax.grid(alpha=0.3)
-    _legend_outside(ax)
-    direction = "higher" if summary.higher_is_better(metric) else "lower"
-    ax.set_title(f"{dataset}: {split} {metric} against training-set size")
-    ax.set_xlabel("training sequences (log scale)")
-    ax.set_ylabel(f"{split} {metric}, mean ± sd over seeds ({direction} is better)")
+    figure, axes = _new_figure(len(names))
+    for ax, name in zip(axes, names, strict=True):
+        lines = table[table["metric"] == name]
+        for (augset, stage), line in lines.groupby(["augset", "stage"], sort=False):
+            color = colors[augset]
+            ax.plot(
+                line["train_size"],
+                line["mean"],
+                color=color,
+                linestyle=_STAGE_LINESTYLES.get(stage, _OTHER_LINESTYLE),
+                marker=_STAGE_MARKERS.get(stage, _OTHER_MARKER),
+                markersize=4,
+                label=f"{augset} {stage}",
+            )
+            ax.fill_between(
+                line["train_size"],
+                line["mean"] - line["sd"],
+                line["mean"] + line["sd"],
+                color=color,
+                alpha=0.15,
+                lw=0,
+            )
+        ax.set_xscale("log")
+        ax.grid(alpha=0.3)
+        direction = "higher" if summary.higher_is_better(name) else "lower"
+        ax.set_title(f"{split} {name}", fontsize=9)
+        ax.set_xlabel("training sequences (log scale)", fontsize=8)
+        ax.set_ylabel(f"{name}, mean ± sd over seeds ({direction} is better)", fontsize=8)
+    _legend_outside(axes[-1])
+    figure.suptitle(f"{dataset}: {split} metrics against training-set size", fontsize=10)
     return _save(figure, path)
 
 

@@ -72,6 +72,15 @@ METRIC_HIGHER_IS_BETTER: dict[str, bool] = {
     "mse": False,
 }
 
+#: Every metric of each task type, the headline (main) metric first: the comparison
+#: tables and figures carry all of them (REFERENCE.md section 4).
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    "binary": ("auroc", "aupr"),
+    "regression": ("pearson", "spearman", "mse"),
+}
+#: Order of metrics in every table.
+METRIC_ORDER = tuple(name for names in TASK_METRICS.values() for name in names)
+
 #: The reference model of every comparison: the un-augmented stage-1 run.
 BASELINE_AUGSET = "baseline"
 BASELINE_STAGE = "stage1"
@@ -196,18 +205,19 @@ def main_metric(task_type: str) -> tuple[str, bool]:
     task_type : {"binary", "regression"}
         ``"binary"`` gives ``("auroc", True)``, ``"regression"`` ``("pearson", True)``.
     """
-    names = {"binary": "auroc", "regression": "pearson"}
-    if task_type not in names:
+    if task_type not in TASK_METRICS:
         raise ValueError(f"task_type={task_type!r} is unknown; use 'binary' or 'regression'")
-    return names[task_type], higher_is_better(names[task_type])
+    name = TASK_METRICS[task_type][0]
+    return name, higher_is_better(name)
 
 
 def sort_runs(frame: pd.DataFrame) -> pd.DataFrame:
     """Sort rows by dataset, train size, metric, augset, stage, seed, element, epoch.
 
-    The baseline augset comes first and stages follow ``STAGE_ORDER``; other
-    augsets and stages sort by name. Only the columns present are used. Returns a
-    copy with a fresh index.
+    Metrics follow ``METRIC_ORDER`` (the main metric of a task first), the baseline
+    augset comes first and stages follow ``STAGE_ORDER``; other metrics, augsets and
+    stages sort by name after them. Only the columns present are used. Returns a copy
+    with a fresh index.
     """
     keys = [
         column
@@ -227,6 +237,9 @@ def sort_runs(frame: pd.DataFrame) -> pd.DataFrame:
         "augset": lambda s: s.ne(BASELINE_AUGSET).astype(int).astype(str) + s.astype(str),
         "stage": lambda s: s.map(
             lambda v: f"{STAGE_ORDER.index(v)}" if v in STAGE_ORDER else f"{len(STAGE_ORDER)}{v}"
+        ),
+        "metric": lambda s: s.map(
+            lambda v: f"{METRIC_ORDER.index(v)}" if v in METRIC_ORDER else f"{len(METRIC_ORDER)}{v}"
         ),
     }
     ordered = frame.sort_values(
@@ -334,20 +347,29 @@ def split_means(metrics: pd.DataFrame, sweep: bool = False, split: str = "test")
     return rows
 
 
-def _resolve_metric(frame: pd.DataFrame, dataset: str, metric: str | None, split: str) -> str:
-    """The metric to compare for one dataset: ``metric`` or the main one present."""
+def _resolve_metrics(
+    frame: pd.DataFrame, dataset: str, metric: str | Sequence[str] | None, split: str
+) -> list[str]:
+    """The metrics to compare for one dataset: ``metric`` (one or several), or every
+    metric of its task type that is present (``TASK_METRICS``; binary where ``auroc`` is
+    present), main metric first."""
     present = set(frame["metric"])
     if metric is None:
         task_type = "binary" if "auroc" in present else "regression"
-        metric = main_metric(task_type)[0]
+        names = [name for name in TASK_METRICS[task_type] if name in present]
+        if not names:
+            names = [main_metric(task_type)[0]]
     else:
-        higher_is_better(metric)
-    if metric not in present:
+        names = [metric] if isinstance(metric, str) else list(metric)
+        for name in names:
+            higher_is_better(name)
+    missing = [name for name in names if name not in present]
+    if missing:
         raise ValueError(
-            f"metrics: dataset {dataset!r} has no {split} rows for metric {metric!r}; "
+            f"metrics: dataset {dataset!r} has no {split} rows for metric {missing[0]!r}; "
             f"found {', '.join(sorted(present))}"
         )
-    return metric
+    return names
 
 
 def _paired_difference(values: pd.Series, reference: pd.Series | None, is_reference: bool) -> dict:
@@ -383,8 +405,31 @@ def _paired_difference(values: pd.Series, reference: pd.Series | None, is_refere
     return result | {"note": "; ".join(notes)}
 
 
+def _compare_metric(values: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The comparison rows of one dataset and metric (see :func:`comparison_table`)."""
+    higher = higher_is_better(name)
+    table = seed_summary(values, "value", ("dataset", "augset", "stage"))
+    table.insert(1, "metric", name)
+    table.insert(2, "higher_is_better", higher)
+    is_baseline = values["augset"].eq(BASELINE_AUGSET) & values["stage"].eq(BASELINE_STAGE)
+    reference = values.loc[is_baseline].set_index("seed")["value"] if is_baseline.any() else None
+    by_model = values.groupby(["augset", "stage"])
+    paired = [
+        _paired_difference(
+            by_model.get_group((augset, stage)).set_index("seed")["value"],
+            reference,
+            (augset, stage) == (BASELINE_AUGSET, BASELINE_STAGE),
+        )
+        for augset, stage in zip(table["augset"], table["stage"], strict=True)
+    ]
+    table = pd.concat([table, pd.DataFrame(paired, index=table.index)], axis=1)
+    table["rank"] = table["mean"].rank(ascending=not higher, method="min").astype("int64")
+    table["best"] = table["rank"].eq(1)
+    return table
+
+
 def comparison_table(
-    metrics: pd.DataFrame, metric: str | None = None, split: str = "test"
+    metrics: pd.DataFrame, metric: str | Sequence[str] | None = None, split: str = "test"
 ) -> pd.DataFrame:
     """Compare every augmentation set and stage with the baseline, per dataset.
 
@@ -396,22 +441,24 @@ def comparison_table(
     ----------
     metrics : pandas.DataFrame
         Tidy metrics (``TIDY_COLUMNS["metrics"]``), e.g. from :func:`collect`.
-    metric : str, optional
-        Metric to compare in every dataset. Default None: each dataset's main metric
-        (``auroc`` where present, otherwise ``pearson``; see :func:`main_metric`).
+    metric : str or sequence of str, optional
+        Metric(s) to compare in every dataset. Default None: every metric of each
+        dataset's task type that it has (``TASK_METRICS``: AUROC and AUPR where
+        ``auroc`` is present, otherwise Pearson, Spearman and MSE), main metric first.
     split : {"test", "valid"}, default "test"
         Split to compare.
 
     Returns
     -------
     pandas.DataFrame
-        One row per dataset, augset and stage, sorted with :func:`sort_runs`:
+        One row per dataset, metric, augset and stage, sorted with :func:`sort_runs`:
         ``dataset, metric, higher_is_better, augset, stage, n_seeds, mean, sd,
         mean_sd`` (over seeds); ``n_paired, diff_mean, diff_sd`` (value minus the
         baseline per shared seed); ``t_statistic, p_value`` (``scipy.stats.ttest_rel``,
         NaN below two shared seeds and on the reference row); ``rank`` (1 = best mean
         in the dataset, respecting the metric's direction, ties share the lower rank);
-        ``best`` (rank 1); ``note`` (why a test is missing, unmatched seeds).
+        ``best`` (rank 1); ``note`` (why a test is missing, unmatched seeds). Ranks and
+        ``best`` are within each dataset and metric.
 
     Raises
     ------
@@ -427,29 +474,8 @@ def comparison_table(
         )
     tables = []
     for dataset, frame in rows.groupby("dataset", sort=True):
-        name = _resolve_metric(frame, dataset, metric, split)
-        higher = higher_is_better(name)
-        values = frame[frame["metric"] == name]
-        table = seed_summary(values, "value", ("dataset", "augset", "stage"))
-        table.insert(1, "metric", name)
-        table.insert(2, "higher_is_better", higher)
-        is_baseline = values["augset"].eq(BASELINE_AUGSET) & values["stage"].eq(BASELINE_STAGE)
-        reference = (
-            values.loc[is_baseline].set_index("seed")["value"] if is_baseline.any() else None
-        )
-        by_model = values.groupby(["augset", "stage"])
-        paired = [
-            _paired_difference(
-                by_model.get_group((augset, stage)).set_index("seed")["value"],
-                reference,
-                (augset, stage) == (BASELINE_AUGSET, BASELINE_STAGE),
-            )
-            for augset, stage in zip(table["augset"], table["stage"], strict=True)
-        ]
-        table = pd.concat([table, pd.DataFrame(paired, index=table.index)], axis=1)
-        table["rank"] = table["mean"].rank(ascending=not higher, method="min").astype("int64")
-        table["best"] = table["rank"].eq(1)
-        tables.append(table)
+        for name in _resolve_metrics(frame, dataset, metric, split):
+            tables.append(_compare_metric(frame[frame["metric"] == name], name))
     table = pd.concat(tables, ignore_index=True)
     note = table.pop("note")
     table["note"] = note
@@ -457,7 +483,7 @@ def comparison_table(
 
 
 def datasize_table(
-    metrics: pd.DataFrame, metric: str | None = None, split: str = "test"
+    metrics: pd.DataFrame, metric: str | Sequence[str] | None = None, split: str = "test"
 ) -> pd.DataFrame:
     """Mean and sd over seeds of a metric for each training-set size.
 
@@ -466,8 +492,9 @@ def datasize_table(
     metrics : pandas.DataFrame
         Tidy metrics with a ``train_size`` column; rows where it is set are the sweep.
         Their dataset names lose the workflow's ``_n<train_size>`` suffix.
-    metric : str, optional
-        Metric to summarise. Default None: each dataset's main metric.
+    metric : str or sequence of str, optional
+        Metric(s) to summarise. Default None: every metric of each dataset's task type
+        that it has (as in :func:`comparison_table`).
     split : {"test", "valid"}, default "test"
         Split to summarise.
 
@@ -475,7 +502,8 @@ def datasize_table(
     -------
     pandas.DataFrame
         Columns ``dataset, metric, higher_is_better, train_size, augset, stage,
-        n_seeds, mean, sd, mean_sd``, sorted by dataset, train size, augset, stage.
+        n_seeds, mean, sd, mean_sd``, sorted by dataset, train size, metric, augset,
+        stage.
 
     Raises
     ------
@@ -490,10 +518,10 @@ def datasize_table(
         )
     tables = []
     for dataset, frame in rows.groupby("dataset", sort=True):
-        name = _resolve_metric(frame, dataset, metric, split)
-        values = frame[frame["metric"] == name]
-        table = seed_summary(values, "value", ("dataset", "train_size", "augset", "stage"))
-        table.insert(1, "metric", name)
-        table.insert(2, "higher_is_better", higher_is_better(name))
-        tables.append(table)
+        for name in _resolve_metrics(frame, dataset, metric, split):
+            values = frame[frame["metric"] == name]
+            table = seed_summary(values, "value", ("dataset", "train_size", "augset", "stage"))
+            table.insert(1, "metric", name)
+            table.insert(2, "higher_is_better", higher_is_better(name))
+            tables.append(table)
     return pd.concat(tables, ignore_index=True)

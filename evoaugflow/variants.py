@@ -630,6 +630,13 @@ def _pad_pair(augmenter, ref: torch.Tensor, alt: torch.Tensor) -> tuple[torch.Te
     return ref_padded, alt_padded
 
 
+def _predict(model: torch.nn.Module, x: torch.Tensor, task_type: str) -> torch.Tensor:
+    """``(B, T)`` float32 outputs: sigmoid probabilities for binary tasks, else values."""
+    outputs = model(x)
+    outputs = outputs.reshape(outputs.shape[0], -1).float()
+    return torch.sigmoid(outputs) if task_type == "binary" else outputs
+
+
 def score_variant_effects(
     model: torch.nn.Module,
     ref_x,
@@ -640,6 +647,7 @@ def score_variant_effects(
     device="auto",
     epsilon: float = 1e-7,
     per_task: bool = False,
+    rc_average: bool = False,
 ) -> pd.DataFrame:
     """Predict both alleles of each variant and turn the predictions into effects.
 
@@ -672,12 +680,18 @@ def score_variant_effects(
     per_task : bool, default=False
         Also return ``effect_<t>`` per task (log ratio of that task's probabilities, or
         ``alt - ref`` for regression).
+    rc_average : bool, default=False
+        Average each prediction (probability or value, per task) over the window and
+        its reverse complement (channels and positions reversed, after any padding)
+        before the effect is computed: the effect then does not depend on the strand
+        the windows are written on. Costs a second forward pass.
 
     Returns
     -------
     pandas.DataFrame
         N rows: ``pred_ref``, ``pred_alt`` (mean over tasks of probability or value),
-        ``effect``, and ``effect_0 .. effect_{T-1}`` when ``per_task``. float64.
+        ``effect`` (float64), ``rc_average`` (bool, the option used), and ``effect_0 ..
+        effect_{T-1}`` when ``per_task``.
 
     Raises
     ------
@@ -721,10 +735,11 @@ def score_variant_effects(
             ref_batch, alt_batch = ref_x[lo : lo + batch_size], alt_x[lo : lo + batch_size]
             if augmenter is not None:
                 ref_batch, alt_batch = _pad_pair(augmenter, ref_batch, alt_batch)
-            outputs = model(torch.cat([ref_batch, alt_batch]).to(device))
-            outputs = outputs.reshape(outputs.shape[0], -1).float()
-            if task_type == "binary":
-                outputs = torch.sigmoid(outputs)
+            both = torch.cat([ref_batch, alt_batch]).to(device)
+            outputs = _predict(model, both, task_type)
+            if rc_average:
+                # ACGT order: complementing reverses the channel axis.
+                outputs = (outputs + _predict(model, both.flip(dims=(1, 2)), task_type)) / 2
             outputs = outputs.double().cpu().numpy()
             ref_out.append(outputs[: len(ref_batch)])
             alt_out.append(outputs[len(ref_batch) :])
@@ -739,6 +754,7 @@ def score_variant_effects(
         task_effects = alt_pred - ref_pred
         effect = task_effects.mean(axis=1)
     table = pd.DataFrame({"pred_ref": ref_mean, "pred_alt": alt_mean, "effect": effect})
+    table["rc_average"] = bool(rc_average)
     if per_task:
         for task in range(n_tasks):
             table[f"effect_{task}"] = task_effects[:, task]
@@ -746,7 +762,16 @@ def score_variant_effects(
 
 
 def _score_table(
-    model, augmenter, task_type, variants, genome, length, batch_size, device, max_mismatch_frac
+    model,
+    augmenter,
+    task_type,
+    variants,
+    genome,
+    length,
+    batch_size,
+    device,
+    max_mismatch_frac,
+    rc_average=False,
 ) -> pd.DataFrame:
     """Windows, status and effects for a table with ``chrom, pos, ref, alt`` columns."""
     ref_x, alt_x, status = variant_windows(
@@ -760,12 +785,20 @@ def _score_table(
     )
     scored = np.isin(status, SCORABLE_STATUS)
     effects = score_variant_effects(
-        model, ref_x[scored], alt_x[scored], task_type, augmenter, batch_size, device
+        model,
+        ref_x[scored],
+        alt_x[scored],
+        task_type,
+        augmenter,
+        batch_size,
+        device,
+        rc_average=rc_average,
     )
     result = variants.reset_index(drop=True).assign(status=status)
     for column in ("pred_ref", "pred_alt", "effect"):
         result[column] = np.nan
         result.loc[scored, column] = effects[column].to_numpy()
+    result["rc_average"] = bool(rc_average)
     return result
 
 
@@ -792,7 +825,8 @@ def cagi_correlations(df: pd.DataFrame) -> pd.DataFrame:
         n_scored`` (finite effect and value), ``n_ref_mismatch, pearson, spearman``
         (NaN with fewer than 3 scored variants or a constant side); then a row
         ``element="mean"`` with the counts summed and the correlations averaged over the
-        elements where they are defined.
+        elements where they are defined. A ``rc_average`` column follows where ``df``
+        has one (True if any variant was scored with strand averaging).
 
     Raises
     ------
@@ -832,7 +866,10 @@ def cagi_correlations(df: pd.DataFrame) -> pd.DataFrame:
         **{name: int(table[name].sum()) for name in ("n_variants", "n_scored", "n_ref_mismatch")},
         **{name: float(table[name].mean()) for name in ("pearson", "spearman")},
     }
-    return pd.concat([table, pd.DataFrame([summary])], ignore_index=True)
+    table = pd.concat([table, pd.DataFrame([summary])], ignore_index=True)
+    if "rc_average" in df.columns:
+        table["rc_average"] = bool(df["rc_average"].astype(bool).any())
+    return table
 
 
 def _is_elements_index(path: Path) -> bool:
@@ -884,6 +921,7 @@ def score_cagi(
     batch_size: int = 256,
     device="auto",
     max_mismatch_frac: float = 0.5,
+    rc_average: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score a CAGI5-style saturation-mutagenesis benchmark zero-shot.
 
@@ -905,12 +943,15 @@ def score_cagi(
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
     max_mismatch_frac : float, default=0.5
         See :func:`variant_windows`.
+    rc_average : bool, default=False
+        Average forward and reverse-complement predictions (see
+        :func:`score_variant_effects`).
 
     Returns
     -------
     variants : pandas.DataFrame
         The variant rows plus ``status, pred_ref, pred_alt, effect`` (NaN where not
-        scored).
+        scored) and ``rc_average``.
     per_element : pandas.DataFrame
         :func:`cagi_correlations` of ``variants``.
     """
@@ -924,6 +965,7 @@ def score_cagi(
         batch_size,
         device,
         max_mismatch_frac,
+        rc_average,
     )
     return variants, cagi_correlations(variants)
 

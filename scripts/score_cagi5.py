@@ -24,7 +24,13 @@ if snakemake.params.source == "onehot":
         snakemake.input.onehot, snakemake.input.metadata, length=length
     )
     effects = score_variant_effects(
-        model, ref, alt, meta["task"], augmenter=augmenter, device=snakemake.params.device
+        model,
+        ref,
+        alt,
+        meta["task"],
+        augmenter=augmenter,
+        device=snakemake.params.device,
+        rc_average=snakemake.params.rc_average,
     )
     variants = pd.concat([variants.reset_index(drop=True), effects], axis=1)
     per_element = cagi_correlations(variants)
@@ -37,6 +43,7 @@ else:
         snakemake.input.genome,
         length=length,
         device=snakemake.params.device,
+        rc_average=snakemake.params.rc_average,
     )
 for position, (key, value) in enumerate(snakemake.params.run.items()):
     per_element.insert(position, key, value)

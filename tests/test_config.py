@@ -130,7 +130,10 @@ def test_paper_plan_has_the_expected_jobs():
     assert counts["extract_filters"] == counts["match_filters"] == 5 * (9 + 8)  # Basset
     assert counts["attribute"] == 5 * (8 + 7)  # DeepSTARR
     assert counts["score_cagi5"] == 5 * (9 + 8)
-    assert counts["require_cagi5_table"] == 15
+    # CAGI5 from MaveDB: each of the paper's 15 score sets fetched and mapped onto hg19.
+    assert counts["download_mavedb"] == counts["map_mavedb"] == 15
+    assert counts["index_mavedb"] == 1
+    assert "require_cagi5_table" not in counts
     assert counts["summarize"] == 1
 
 

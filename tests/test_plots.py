@@ -193,3 +193,20 @@ def test_bad_inputs_raise_and_write_nothing(tmp_path):
     with pytest.raises(ValueError, match="expected a pandas DataFrame"):
         plots.plot_filter_summary([{"hit_rate": 0.5}], target)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_default_metric_figures_draw_every_metric(tmp_path):
+    """metric None: one panel per metric of the task (AUROC and AUPR here), not one."""
+    models, seeds = GRIDS["full"]
+    metrics = pd.concat(
+        [
+            _frame(models, seeds, _metric_rows),
+            _frame(models, seeds, lambda *a: _metric_rows(*a, sizes=(100, 1000))),
+        ],
+        ignore_index=True,
+    )
+    for draw in (plots.plot_metric_by_augset, plots.plot_datasize):
+        both = draw(metrics, "chip", None, tmp_path / "both.png").read_bytes()
+        listed = draw(metrics, "chip", ["auroc", "aupr"], tmp_path / "listed.png").read_bytes()
+        alone = draw(metrics, "chip", "auroc", tmp_path / "auroc.png").read_bytes()
+        assert both == listed != alone

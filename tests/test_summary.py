@@ -75,8 +75,11 @@ def metrics(tmp_path):
     return summary.collect(_write_tree(tmp_path), "metrics")
 
 
-def _row(table, dataset, augset, stage):
-    match = table[(table.dataset == dataset) & (table.augset == augset) & (table.stage == stage)]
+def _row(table, dataset, augset, stage, metric=None):
+    """One model's row; of the dataset's first (main) metric unless ``metric`` is given."""
+    rows = table[table.dataset == dataset]
+    metric = rows["metric"].iloc[0] if metric is None else metric
+    match = rows[(rows.metric == metric) & (rows.augset == augset) & (rows.stage == stage)]
     assert len(match) == 1
     return match.iloc[0]
 
@@ -91,15 +94,21 @@ def test_collect_reads_all_runs_with_text_tasks(metrics):
 
 def test_comparison_table_known_numbers(metrics):
     table = summary.comparison_table(metrics)
-    assert list(table[["dataset", "augset", "stage"]].itertuples(index=False, name=None)) == [
-        ("chip", "baseline", "stage1"),
-        ("chip", "full", "stage1"),
-        ("chip", "full", "finetune"),
-        ("starr", "baseline", "stage1"),
-        ("starr", "full", "stage1"),
+    # Every metric of the task (those present), main metric first: AUROC and AUPR for
+    # the binary set; Pearson and MSE for the regression set (it has no Spearman rows).
+    keys = ["dataset", "metric", "augset", "stage"]
+    assert list(table[keys].itertuples(index=False, name=None)) == [
+        ("chip", "auroc", "baseline", "stage1"),
+        ("chip", "auroc", "full", "stage1"),
+        ("chip", "auroc", "full", "finetune"),
+        ("chip", "aupr", "baseline", "stage1"),
+        ("chip", "aupr", "full", "stage1"),
+        ("chip", "aupr", "full", "finetune"),
+        ("starr", "pearson", "baseline", "stage1"),
+        ("starr", "pearson", "full", "stage1"),
+        ("starr", "mse", "baseline", "stage1"),
+        ("starr", "mse", "full", "stage1"),
     ]
-    assert set(table.loc[table.dataset == "chip", "metric"]) == {"auroc"}
-    assert set(table.loc[table.dataset == "starr", "metric"]) == {"pearson"}
 
     base = _row(table, "chip", "baseline", "stage1")
     assert base["n_seeds"] == 3 and base["mean"] == pytest.approx(0.82)
@@ -123,18 +132,43 @@ def test_comparison_table_known_numbers(metrics):
     stage1 = _row(table, "chip", "full", "stage1")
     assert stage1["diff_mean"] == pytest.approx(0.05) and stage1["diff_sd"] == pytest.approx(0.01)
 
-    chip = table[table.dataset == "chip"].set_index(["augset", "stage"])
+    chip = table[(table.dataset == "chip") & (table.metric == "auroc")].set_index(
+        ["augset", "stage"]
+    )
     assert chip["rank"].to_dict() == {
         ("baseline", "stage1"): 3,
         ("full", "stage1"): 2,
         ("full", "finetune"): 1,
     }
-    assert table.groupby("dataset")["best"].sum().to_dict() == {"chip": 1, "starr": 1}
+    # One best setting per dataset and metric.
+    assert table.groupby(["dataset", "metric"])["best"].sum().to_dict() == {
+        ("chip", "aupr"): 1,
+        ("chip", "auroc"): 1,
+        ("starr", "mse"): 1,
+        ("starr", "pearson"): 1,
+    }
     assert _row(table, "chip", "full", "finetune")["best"]
     # Pearson is higher-is-better: the baseline (0.61) beats full (0.59).
     assert _row(table, "starr", "baseline", "stage1")["best"]
     assert _row(table, "starr", "full", "stage1")["diff_mean"] == pytest.approx(-0.05 / 3)
     assert table["note"].str.contains("zero variance").sum() == 0
+
+    # AUPR = AUROC - 0.1 in the fixture: shifted means, the same paired differences.
+    aupr = _row(table, "chip", "full", "finetune", "aupr")
+    assert aupr["mean"] == pytest.approx(finetune["mean"] - 0.1)
+    assert aupr["diff_mean"] == pytest.approx(diffs.mean()) and aupr["higher_is_better"]
+    assert aupr["p_value"] == pytest.approx(finetune["p_value"]) and aupr["best"]
+    # MSE, lower is better, in the same table: full (0.967) beats the baseline (1.1).
+    mse = _row(table, "starr", "full", "stage1", "mse")
+    assert not mse["higher_is_better"] and mse["best"] and mse["rank"] == 1
+    assert mse["mean"] == pytest.approx(np.mean([0.9, 1.0, 1.0]))
+    # One metric, or a chosen list, on request.
+    chip = metrics[metrics.dataset == "chip"]
+    assert set(summary.comparison_table(chip, metric="aupr")["metric"]) == {"aupr"}
+    chosen = summary.comparison_table(metrics[metrics.dataset == "starr"], ["mse", "pearson"])
+    assert list(chosen["metric"].unique()) == ["mse", "pearson"]
+    with pytest.raises(ValueError, match="has no test rows for metric 'spearman'"):
+        summary.comparison_table(metrics[metrics.dataset == "starr"], "spearman")
 
 
 def test_other_split(metrics):
@@ -197,7 +231,7 @@ def test_single_seed_and_missing_baseline_are_explained(metrics):
     no_baseline = summary.comparison_table(metrics[metrics.augset != "baseline"])
     assert no_baseline["diff_mean"].isna().all() and (no_baseline["n_paired"] == 0).all()
     assert no_baseline["note"].str.contains("no baseline").all()
-    assert no_baseline.groupby("dataset")["best"].sum().to_dict() == {"chip": 1, "starr": 1}
+    assert (no_baseline.groupby(["dataset", "metric"])["best"].sum() == 1).all()
 
 
 def test_zero_variance_differences_are_flagged(metrics):

@@ -244,4 +244,60 @@ def cagi_inputs(wildcards):
         }
     if settings["source"] == "tables":
         return {"tables": settings["tables"], "genome": genome_file(settings["genome"])}
+    if settings["source"] == "mavedb":
+        return {
+            "tables": f"results/mavedb/{base}/elements.tsv",
+            "genome": genome_file(settings["genome"]),
+        }
     return {"onehot": settings["onehot"], "metadata": settings["metadata"]}
+
+
+# MaveDB score sets of the CAGI5 elements (cagi.source: mavedb): per configured data set,
+# the manifest rows it scores; each score set is fetched once, keyed by its URN.
+from evoaugflow import mavedb as mavedb_lib
+
+
+def _mavedb_elements(name):
+    settings = config["datasets"][name]["cagi"]
+    if not settings.get("genome"):
+        raise ValueError(
+            f"datasets.{name}.cagi.genome: required when cagi.source is mavedb "
+            "(hg19 / hg38 to download, or a FASTA path)"
+        )
+    manifest = settings["manifest"] or RESOURCES / "mavedb_cagi5.tsv"
+    table = mavedb_lib.select_elements(
+        mavedb_lib.read_manifest(manifest), settings["elements"]
+    )
+    return {row["element"]: row for row in table.to_dict("records")}
+
+
+MAVEDB = {
+    name: _mavedb_elements(name)
+    for name in analysed_datasets("cagi")
+    if config["datasets"][name]["cagi"]["source"] == "mavedb"
+}
+MAVEDB_URNS = sorted(
+    {
+        mavedb_lib.urn_key(row["urn"])
+        for rows in MAVEDB.values()
+        for row in rows.values()
+    }
+)
+
+
+def _genome_build(name):
+    """The UCSC build name of a data set's CAGI genome, or None for a FASTA path."""
+    genome = config["datasets"][name]["cagi"]["genome"]
+    return genome if genome in GENOMES else None
+
+
+def _mavedb_row(wildcards):
+    return MAVEDB[wildcards.dataset][wildcards.element]
+
+
+def _mavedb_files(wildcards):
+    key = mavedb_lib.urn_key(_mavedb_row(wildcards)["urn"])
+    return {
+        "score_set": f"data/mavedb/{key}/score_set.json",
+        "scores": f"data/mavedb/{key}/scores.csv",
+    }

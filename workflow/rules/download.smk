@@ -76,3 +76,28 @@ rule require_cagi5_table:
         runtime=config["resources"]["default"]["runtime"],
     script:
         "../../scripts/require_cagi5_table.py"
+
+
+rule download_mavedb:
+    output:
+        score_set="data/mavedb/{urn}/score_set.json",
+        scores="data/mavedb/{urn}/scores.csv",
+    log:
+        "logs/download_mavedb/{urn}.log",
+    wildcard_constraints:
+        urn=_names_regex(MAVEDB_URNS),
+    retries: 2
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    params:
+        score_set_url=lambda wildcards: mavedb_lib.score_set_url(
+            f"urn:mavedb:{wildcards.urn}", config["mavedb_url"]
+        ),
+        scores_url=lambda wildcards: mavedb_lib.scores_url(
+            f"urn:mavedb:{wildcards.urn}", config["mavedb_url"]
+        ),
+    script:
+        "../../scripts/download_mavedb.py"

@@ -24,6 +24,62 @@ rule make_synthetic_cagi:
         "../../scripts/make_synthetic_cagi.py"
 
 
+rule map_mavedb:
+    input:
+        unpack(_mavedb_files),
+        genome=lambda wildcards: genome_file(
+            config["datasets"][wildcards.dataset]["cagi"]["genome"]
+        ),
+    output:
+        table="results/mavedb/{dataset}/{element}.tsv",
+        record="results/mavedb/{dataset}/{element}.json",
+    log:
+        "logs/map_mavedb/{dataset}/{element}.log",
+    wildcard_constraints:
+        dataset=_names_regex(list(MAVEDB)),
+        element=_names_regex(sorted({e for rows in MAVEDB.values() for e in rows})),
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    params:
+        row=_mavedb_row,
+        build=lambda wildcards: _genome_build(wildcards.dataset),
+        max_ref_mismatch=lambda wildcards: config["datasets"][wildcards.dataset][
+            "cagi"
+        ]["max_ref_mismatch"],
+    script:
+        "../../scripts/map_mavedb.py"
+
+
+rule index_mavedb:
+    input:
+        records=lambda wildcards: expand(
+            "results/mavedb/{dataset}/{element}.json",
+            dataset=wildcards.dataset,
+            element=list(MAVEDB[wildcards.dataset]),
+        ),
+        tables=lambda wildcards: expand(
+            "results/mavedb/{dataset}/{element}.tsv",
+            dataset=wildcards.dataset,
+            element=list(MAVEDB[wildcards.dataset]),
+        ),
+    output:
+        "results/mavedb/{dataset}/elements.tsv",
+    log:
+        "logs/index_mavedb/{dataset}.log",
+    wildcard_constraints:
+        dataset=_names_regex(list(MAVEDB)),
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    script:
+        "../../scripts/index_mavedb.py"
+
+
 rule score_cagi5:
     input:
         unpack(cagi_inputs),
@@ -42,6 +98,7 @@ rule score_cagi5:
     params:
         run=run_identity,
         source=lambda wildcards: entry(wildcards)["cagi"]["source"],
+        rc_average=lambda wildcards: entry(wildcards)["cagi"]["rc_average"],
         device=config["device"],
     script:
         "../../scripts/score_cagi5.py"
