@@ -3,7 +3,8 @@
 Commands are taken from indented and fenced code blocks of README.md, config/README.md and
 docs/*.md (inline code is prose, not an example), joined across backslash continuations,
 split at `&&`, and run by bash (brace expansion included) with `-n` appended, in a folder
-that mirrors the repository, so that nothing is written into the checkout.
+that mirrors the repository, so that nothing is written into the checkout. A `--report`
+command has no dry run: it runs for real on the finished .test run.
 """
 
 from __future__ import annotations
@@ -125,17 +126,33 @@ def mirror(tmp_path_factory):
     return folder
 
 
+@pytest.fixture(scope="module")
+def finished_mirror(dot_test_run):
+    """The finished .test run (conftest) with the repository's entries linked in beside its
+    results and `.test` pointing at itself: report commands run there for real."""
+    for entry in REPO.iterdir():
+        target = dot_test_run / entry.name
+        if entry.name not in NOT_MIRRORED | {".test"} and not target.exists():
+            target.symlink_to(entry)
+    if not (dot_test_run / ".test").exists():
+        (dot_test_run / ".test").symlink_to(dot_test_run)
+    return dot_test_run
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("document", "command"), COMMANDS)
-def test_command_dry_runs(document, command, mirror):
+def test_command_runs(document, command, request):
+    """A dry run in the mirror; a report command (no dry run exists) on the .test run."""
+    reports = "--report" in command.split()
+    folder = request.getfixturevalue("finished_mirror" if reports else "mirror")
     env = dict(os.environ)
     # `snakemake` is the one beside this interpreter (the set-up's environment).
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     # As written (bash expands braces), from the environment's snakemake, with -n.
     program, _, arguments = command.partition(" ")
     result = subprocess.run(
-        ["bash", "-c", f"snakemake {arguments} -n"],
-        cwd=mirror,
+        ["bash", "-c", f"snakemake {arguments}{'' if reports else ' -n'}"],
+        cwd=folder,
         env=env,
         capture_output=True,
         text=True,
