@@ -31,9 +31,9 @@ CONFIDENCE = 0.95
 
 #: Analysis tables -> (measure compared with the baseline, row filter, label, higher is better).
 ANALYSES: dict[str, tuple[str, str | None, str, bool]] = {
-    "filters": ("hit_rate", None, "Filters: share of first-layer filters matching JASPAR", True),
-    "attribution": ("attribution_auroc", None, "Attribution: AUROC of planted motif sites", True),
-    "cagi5": ("pearson", "mean", "Variants: CAGI5 Pearson r (mean over elements)", True),
+    "filters": ("hit_rate", None, "Filters: JASPAR hit rate", True),
+    "attribution": ("attribution_auroc", None, "Attribution: AUROC at planted sites", True),
+    "cagi5": ("pearson", "mean", "Variants: CAGI5 Pearson r", True),
 }
 
 OVERVIEW_COLUMNS = (
@@ -229,12 +229,13 @@ def _model_name(augset: str, stage: str) -> str:
     return f"{augset} + finetune" if stage == "finetune" else augset
 
 
-def _rows_html(frame: pd.DataFrame) -> str:
+def _rows_html(frame: pd.DataFrame, labelled: bool = False) -> str:
     rows = []
     for row in frame.itertuples(index=False):
         reference = row.verdict == "reference"
+        label = f"<td>{html.escape(row.label)}</td>" if labelled else ""
         rows.append(
-            f'<tr class="evo-{html.escape(row.verdict.replace(" ", "-"))}">'
+            f'<tr class="evo-{html.escape(row.verdict.replace(" ", "-"))}">{label}'
             f"<td>{html.escape(_model_name(row.augset, row.stage))}</td>"
             f"<td>{_number(row.mean)} ± {_number(row.sd)}</td>"
             f"<td>{'' if reference else f'{row.diff_mean:+.3f}'}</td>"
@@ -245,17 +246,35 @@ def _rows_html(frame: pd.DataFrame) -> str:
     return "".join(rows)
 
 
+def _thumbnails(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """A linked thumbnail per existing figure; the link opens the figure's report entry."""
+    thumbs = []
+    for path in paths:
+        if not os.path.exists(path):
+            continue
+        target = quote(str(path), safe="/")
+        thumbs.append(
+            f"<a href=\"javascript:app.showResultInfo('{target}')\" "
+            f'title="{html.escape(str(path))}"><img alt="{html.escape(str(path))}" '
+            f'src="{thumbnail_uri(path)}" width="{THUMBNAIL_WIDTH}"></a>'
+        )
+    return thumbs
+
+
 _HEADER = (
     "<tr><th>model</th><th>mean ± sd</th><th>Δ vs baseline</th><th>95% CI of Δ</th>"
     "<th>p</th><th>verdict</th></tr>"
 )
 
 _STYLE = """<style>
+/* The report centres its landing column vertically, which hides the top of a long page. */
+.h-screen:has(#evoaugflow-results) { align-items: flex-start; }
 .max-w-lg:has(#evoaugflow-results) { max-width: 60rem; }
 #evoaugflow-results table { border-collapse: collapse; margin: 0.3em 0; font-size: 0.85em; }
 #evoaugflow-results th, #evoaugflow-results td { border: 1px solid #ccc; padding: 0.15em 0.5em;
   text-align: right; }
 #evoaugflow-results td:first-child, #evoaugflow-results th:first-child { text-align: left; }
+#evoaugflow-results .evo-analyses td:nth-child(2) { text-align: left; }
 #evoaugflow-results tr.evo-better td:last-child { color: #1a7f37; font-weight: bold; }
 #evoaugflow-results tr.evo-worse td:last-child { color: #cf222e; font-weight: bold; }
 #evoaugflow-results .evo-dataset { display: flex; gap: 1em; align-items: flex-start;
@@ -280,6 +299,7 @@ def overview_html(
     figures : mapping of str to sequence of path, optional
         Figures per data set (paths relative to the working directory, as the report
         knows them); each becomes a thumbnail that opens the figure's entry in the report.
+        Key ``""`` holds the figures across data sets, shown at the end.
     split : str, default "test"
         Split the metrics come from, named in the text.
 
@@ -303,26 +323,22 @@ def overview_html(
     for dataset, frame in main.groupby("dataset", sort=True):
         metric = frame["metric"].iloc[0]
         direction = "higher" if bool(frame["higher_is_better"].iloc[0]) else "lower"
-        thumbs = []
-        for path in figures.get(dataset, ()):
-            if not os.path.exists(path):
-                continue
-            target = quote(str(path), safe="/")
-            thumbs.append(
-                f"<a href=\"javascript:app.showResultInfo('{target}')\" "
-                f'title="{html.escape(str(path))}"><img alt="{html.escape(str(path))}" '
-                f'src="{thumbnail_uri(path)}" width="{THUMBNAIL_WIDTH}"></a>'
-            )
+        thumbs = _thumbnails(figures.get(dataset, ()))
         parts.append(
             f'<h3 id="evo-{html.escape(dataset)}">{html.escape(dataset)} '
             f"<small>({html.escape(metric)}, {direction} is better)</small></h3>"
             f'<div class="evo-dataset"><table>{_HEADER}{_rows_html(frame)}</table>'
             f'<div class="evo-thumbs">{"".join(thumbs)}</div></div>'
         )
-        for label, rows in verdicts[verdicts["dataset"] == dataset].groupby("label", sort=False):
+        analyses = verdicts[verdicts["dataset"] == dataset]
+        if len(analyses):
             parts.append(
-                f"<p><b>{html.escape(label)}</b></p><table>{_HEADER}{_rows_html(rows)}</table>"
+                f'<table class="evo-analyses">{_HEADER.replace("<tr>", "<tr><th>analysis</th>", 1)}'
+                f"{_rows_html(analyses, labelled=True)}</table>"
             )
+    shared = _thumbnails(figures.get("", ()))
+    if shared:
+        parts.append(f'<h3>Across data sets</h3><div class="evo-thumbs">{"".join(shared)}</div>')
     if main.empty:
         parts.append("<p>No comparison yet: the summary table is empty.</p>")
     parts.append("</div>")
