@@ -22,6 +22,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/interpret.smk"
 include: "workflow/rules/variants.smk"
+include: "workflow/rules/report_common.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/sweep_common.smk"
 include: "workflow/rules/sweep.smk"
@@ -34,3 +35,4 @@ rule all:
     default_target: True
     input:
         all_targets(),
+        rules.report_overview.output,

@@ -378,6 +378,8 @@ def _paired_difference(values: pd.Series, reference: pd.Series | None, is_refere
         "n_paired": 0,
         "diff_mean": np.nan,
         "diff_sd": np.nan,
+        "diff_ci_low": np.nan,
+        "diff_ci_high": np.nan,
         "t_statistic": np.nan,
         "p_value": np.nan,
     }
@@ -399,6 +401,9 @@ def _paired_difference(values: pd.Series, reference: pd.Series | None, is_refere
             warnings.simplefilter("ignore", RuntimeWarning)
             test = stats.ttest_rel(values[seeds], reference[seeds])
         result |= {"t_statistic": float(test.statistic), "p_value": float(test.pvalue)}
+        # 95% interval of the mean paired difference, from the same t distribution.
+        low, high = test.confidence_interval(confidence_level=0.95)
+        result |= {"diff_ci_low": float(low), "diff_ci_high": float(high)}
         # Equal differences make t infinite (or huge, after rounding): say why.
         if diff.std(ddof=1) <= 1e-12 * max(1.0, abs(diff.mean())):
             notes.append("differences to the baseline have zero variance")
@@ -454,7 +459,8 @@ def comparison_table(
         One row per dataset, metric, augset and stage, sorted with :func:`sort_runs`:
         ``dataset, metric, higher_is_better, augset, stage, n_seeds, mean, sd,
         mean_sd`` (over seeds); ``n_paired, diff_mean, diff_sd`` (value minus the
-        baseline per shared seed); ``t_statistic, p_value`` (``scipy.stats.ttest_rel``,
+        baseline per shared seed); ``diff_ci_low, diff_ci_high`` (95% t interval of the
+        mean difference), ``t_statistic, p_value`` (``scipy.stats.ttest_rel``; all four
         NaN below two shared seeds and on the reference row); ``rank`` (1 = best mean
         in the dataset, respecting the metric's direction, ties share the lower rank);
         ``best`` (rank 1); ``note`` (why a test is missing, unmatched seeds). Ranks and

@@ -1,6 +1,8 @@
-"""Shared fixtures: the device list and the real data in ../shared/data."""
+"""Shared fixtures: devices, the real data in ../shared/data, chromium, the .test run;
+and a per-tier time summary at the end of a session."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,3 +42,51 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless chromium; skips with the reason when absent (tests install nothing)."""
+    found = shutil.which("chromium")
+    if found is None:
+        pytest.skip("chromium is not installed: run `bash .ci/setup --tests` as root")
+    return found
+
+
+@pytest.fixture(scope="session")
+def dot_test_run(tmp_path_factory):
+    """The workflow catalog's test run: `snakemake --cores 2 --directory .test`, in a copy.
+
+    The working directory holds a copy of .test/ (its config/config.yaml is the workflow's
+    default config there); every rule kind of the default workflow runs, on tiny data.
+    """
+    from workflow_helpers import snakemake
+
+    workdir = tmp_path_factory.mktemp("dot_test")
+    shutil.copytree(
+        REPO_ROOT / ".test",
+        workdir,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("results", "logs", ".snakemake", "report.*"),
+    )
+    result = snakemake(workdir, "--cores", "2")
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+#: Seconds spent per tier (slow or fast) in this session, summed over setup, call, teardown.
+_TIER_SECONDS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    tier = "slow" if "slow" in report.keywords else "fast"
+    _TIER_SECONDS[tier] = _TIER_SECONDS.get(tier, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Wall seconds of each tier, so that CI's log shows what the fast tier costs."""
+    if _TIER_SECONDS:
+        parts = ", ".join(
+            f"{tier} {seconds:.0f} s" for tier, seconds in sorted(_TIER_SECONDS.items())
+        )
+        terminalreporter.write_line(f"time per tier (-m slow / -m 'not slow'): {parts}")

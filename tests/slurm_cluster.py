@@ -10,7 +10,7 @@ which sets ``SLURM_CONF`` and puts first on ``PATH`` a folder of wrappers (``sru
 job step drops every ``SLURM_*`` variable before it calls ``srun`` inside a job, so on a
 cluster whose configuration is not at the default path /etc/slurm/slurm.conf that
 ``srun`` would find no configuration. The daemons need root; Debian's ``slurm-wlm`` and
-``munge`` packages provide them (`ensure_slurm_installed`).
+``munge`` packages provide them (installed by ``bash .ci/setup --tests``).
 """
 
 from __future__ import annotations
@@ -57,51 +57,22 @@ def _tail(path: Path, n_lines: int = 20) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-n_lines:])
 
 
-def ensure_slurm_installed(timeout_s: float = 900.0) -> None:
-    """Install Debian's ``slurm-wlm`` and ``munge`` with apt-get where a program is missing.
+def require_slurm_installed() -> None:
+    """Check that the programs of Debian's ``slurm-wlm`` and ``munge`` are on PATH.
 
-    Parameters
-    ----------
-    timeout_s : float, default 900.0
-        Limit in seconds for each apt-get call.
+    Tests never install packages: ``bash .ci/setup --tests`` does (and CI runs it).
 
     Raises
     ------
     SlurmUnavailable
-        Programs are missing and cannot be installed: not root, no apt-get, or apt-get
-        failed (its output's last lines are in the message).
+        Programs are missing; the message names them and the command that installs them.
     """
     missing = [name for name in REQUIRED_PROGRAMS if shutil.which(name) is None]
-    if not missing:
-        return
-    if os.geteuid() != 0:
+    if missing:
         raise SlurmUnavailable(
-            f"{', '.join(missing)} not installed and installing {' '.join(DEBIAN_PACKAGES)} "
-            "needs root: run the test as root or install them first"
+            f"{', '.join(missing)} not installed: run `bash .ci/setup --tests` as root "
+            f"(or `apt-get install {' '.join(DEBIAN_PACKAGES)}`)"
         )
-    if shutil.which("apt-get") is None:
-        raise SlurmUnavailable(
-            f"{', '.join(missing)} not installed and apt-get is unavailable: install "
-            f"{' '.join(DEBIAN_PACKAGES)} (or the Slurm and munge packages of this OS) first"
-        )
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", *DEBIAN_PACKAGES]
-    # A fresh image may lack package lists: refresh them once if the first try fails.
-    for command in (install, ["apt-get", "update"], install):
-        try:
-            result = subprocess.run(
-                command, env=env, capture_output=True, text=True, timeout=timeout_s
-            )
-        except subprocess.TimeoutExpired as error:
-            raise SlurmUnavailable(f"{' '.join(command)} ran past {timeout_s:.0f} s") from error
-        if result.returncode == 0 and command is install:
-            break
-    if result.returncode != 0:
-        output = "\n".join((result.stdout + result.stderr).splitlines()[-10:])
-        raise SlurmUnavailable(f"{' '.join(install)} failed:\n{output}")
-    still_missing = [name for name in REQUIRED_PROGRAMS if shutil.which(name) is None]
-    if still_missing:
-        raise SlurmUnavailable(f"{', '.join(still_missing)} still missing after apt-get install")
 
 
 def _free_port() -> int:

@@ -3,8 +3,8 @@
 The first tests need nothing but Python: Snakemake accepts profiles/slurm (dry run) and
 resolves its environment variables and per-rule resources, and envs/*.yaml are valid,
 pinned conda environments. The `slurm` tests start a one-node Slurm cluster on this
-machine (tests/slurm_cluster.py; root and Debian's slurm-wlm and munge, installed with
-apt-get where missing) and submit a small workflow, then a target of the real workflow,
+machine (tests/slurm_cluster.py; root and Debian's slurm-wlm and munge, installed by
+`bash .ci/setup --tests`) and submit a small workflow, then a target of the real workflow,
 through `snakemake --profile profiles/slurm`; they skip with the reason when the machine
 cannot host a cluster.
 """
@@ -23,7 +23,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from slurm_cluster import PARTITION, LocalSlurmCluster, SlurmUnavailable, ensure_slurm_installed
+from slurm_cluster import PARTITION, LocalSlurmCluster, SlurmUnavailable, require_slurm_installed
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROFILE = REPO_ROOT / "profiles" / "slurm"
@@ -281,7 +281,7 @@ def test_torch_builds_cuda_for_training_cpu_for_analysis():
 def slurm_cluster(tmp_path_factory):
     """A one-node Slurm cluster for this module; its daemons stop even when a test fails."""
     try:
-        ensure_slurm_installed()
+        require_slurm_installed()
     except SlurmUnavailable as reason:
         pytest.skip(f"cannot host a local Slurm cluster: {reason}")
     cluster = LocalSlurmCluster(tmp_path_factory.mktemp("slurm"))

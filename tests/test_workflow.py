@@ -1,7 +1,6 @@
-"""The real workflow, run end to end on a reduced built-in benchmark in a temp folder."""
+"""The real workflow, run end to end on .test's reduced built-in benchmark in a temp folder."""
 
 import re
-import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -15,31 +14,16 @@ pytestmark = pytest.mark.slow
 
 
 def small_config(seeds=(0, 1)):
-    """The default config with every size cut down: all rules, a few minutes of CPU."""
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    """The workflow catalog's test configuration (.test/config/config.yaml) with ``seeds``."""
+    config = yaml.safe_load((REPO / ".test" / "config" / "config.yaml").read_text())
     config["seeds"] = list(seeds)
-    config["training"]["stage1"].update(max_epochs=2, early_stopping_patience=2)
-    config["training"]["finetune"].update(max_epochs=1)
-    datasets = config["datasets"]
-    datasets["chip_synth"]["synthetic"].update(
-        chromosome_length=700_000, n_chip_peaks=400, n_accessible_only=600
-    )
-    datasets["deepstarr_synth"]["synthetic"].update(n_train=300, n_valid=100, n_test=100)
-    datasets["deepstarr_synth"]["attribution"].update(n_sequences=2, n_references=50, n_samples=5)
-    datasets["basset_synth"]["synthetic"].update(n_train=300, n_valid=100, n_test=100)
-    datasets["basset_synth"]["model_kwargs"] = {"conv_channels": [16, 16, 16], "fc_units": []}
-    datasets["basset_synth"]["training"]["stage1"].update(max_epochs=2, early_stopping_patience=2)
-    datasets["basset_synth"]["cagi"]["n_elements"] = 2
     return config
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("workflow")
-    (workdir / "config.yaml").write_text(yaml.safe_dump(small_config()))
-    result = snakemake(workdir, "--cores", "2", "--configfile", "config.yaml")
-    assert result.returncode == 0, result.stderr[-5000:]
-    return workdir
+def finished_run(dot_test_run):
+    """The .test run (conftest): every rule kind on tiny data, config/config.yaml inside."""
+    return dot_test_run
 
 
 def test_summary_metrics_cover_every_task_stage_and_seed(finished_run):
@@ -127,9 +111,7 @@ def test_every_job_wrote_its_log_and_training_its_benchmark(finished_run):
 
 
 def test_report_builds(finished_run):
-    result = snakemake(
-        finished_run, "--cores", "1", "--configfile", "config.yaml", "--report", "report.html"
-    )
+    result = snakemake(finished_run, "--cores", "1", "--report", "report.html")
     assert result.returncode == 0, result.stderr[-3000:]
     html = (finished_run / "report.html").read_text()
     assert "metric_by_augset.png" in html and "filters.tsv" in html
@@ -148,9 +130,7 @@ def test_adding_a_seed_trains_only_the_new_runs(finished_run):
 def test_one_rule_can_be_rerun_alone(finished_run):
     target = "results/evaluate/chip_synth/evoaug/0/finetune.tsv"
     before = (finished_run / target).read_text()
-    result = snakemake(
-        finished_run, target, "--cores", "1", "--configfile", "config.yaml", "--forcerun", target
-    )
+    result = snakemake(finished_run, target, "--cores", "1", "--forcerun", target)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "1 of 1 steps (100%) done" in result.stderr
     # Same model, same data, deterministic padding: the same numbers.
@@ -192,71 +172,3 @@ def test_data_size_sweep_on_real_rest_data(tmp_path, rest_h5):
     params = (tmp_path / "results/train/REST_n100/baseline/0/params.json").read_text()
     assert '"train_size": 100' in params
     assert png_size(tmp_path / "results/summary/REST/datasize.png") == (800, 450)
-
-
-def chromium():
-    """Debian's chromium, installed with apt when missing and this process may do so."""
-    import os
-    import shutil
-
-    found = shutil.which("chromium")
-    if found:
-        return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("chromium is not installed and apt-get cannot run here (needs root)")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]
-    if subprocess.run(install, env=env, capture_output=True, timeout=900).returncode != 0:
-        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=600)
-        result = subprocess.run(install, env=env, capture_output=True, text=True, timeout=900)
-        if result.returncode != 0:
-            pytest.skip(f"could not install chromium with apt-get: {result.stderr[-500:]}")
-    return shutil.which("chromium")
-
-
-@pytest.mark.browser
-def test_report_renders_in_a_headless_browser(finished_run, tmp_path):
-    """The HTML report, opened in real headless Chromium: its text and a non-blank screenshot."""
-    report = finished_run / "report.html"
-    if not report.exists():
-        result = snakemake(
-            finished_run, "--cores", "1", "--configfile", "config.yaml", "--report", str(report)
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-    browser = chromium()
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=15000",
-    ]
-    dom = subprocess.run(
-        [browser, *flags, "--dump-dom", report.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    text = dom.stdout
-    for expected in ("Training", "Filters", "Variants", "Attribution"):
-        assert expected in text, f"the rendered report lacks the category {expected}"
-    shot = tmp_path / "report.png"
-    result = subprocess.run(
-        [browser, *flags, f"--screenshot={shot}", "--window-size=1280,900", report.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert png_size(shot) == (1280, 900)
-    from PIL import Image
-
-    pixels = Image.open(shot).convert("L")
-    low, high = pixels.getextrema()
-    assert high - low > 100, "the screenshot is blank"

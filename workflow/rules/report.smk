@@ -55,3 +55,26 @@ rule summarize:
         split=config["summary"]["split"],
     script:
         "../../scripts/summarize.py"
+
+
+rule report_overview:
+    input:
+        unpack(overview_inputs),
+    output:
+        report(
+            "results/summary/overview.html",
+            caption="../report/overview.rst",
+            category="Results",
+        ),
+    log:
+        "logs/report_overview/report_overview.log",
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    params:
+        datasets=CONFIGURED,
+        split=config["summary"]["split"],
+    script:
+        "../../scripts/report_overview.py"

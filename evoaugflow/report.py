@@ -1,0 +1,345 @@
+"""The landing page of the HTML report: the study's answer per data set, at a glance.
+
+`overview_tables` turns the summary tables into two tidy tables: the main comparison
+(baseline vs each augmentation set, stage 1 and finetune, with the paired difference, its
+95% interval and p-value, from :func:`evoaugflow.summary.comparison_table`) and the
+verdicts of the analyses (filter hit rate, attribution AUROC, CAGI5 correlation), each
+compared seed by seed with the baseline in the same way. `overview_html` renders both as
+one HTML fragment with thumbnails of the figures; the workflow's report description
+(workflow/report/workflow.rst) includes it, so `snakemake --report` opens on it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import os
+from collections.abc import Mapping, Sequence
+from urllib.parse import quote
+
+import pandas as pd
+from PIL import Image
+
+from evoaugflow import summary
+
+#: Width in pixels of the figure thumbnails on the landing page.
+THUMBNAIL_WIDTH = 240
+#: Confidence level of every interval on the landing page.
+CONFIDENCE = 0.95
+
+#: Analysis tables -> (measure compared with the baseline, row filter, label, higher is better).
+ANALYSES: dict[str, tuple[str, str | None, str, bool]] = {
+    "filters": ("hit_rate", None, "Filters: JASPAR hit rate", True),
+    "attribution": ("attribution_auroc", None, "Attribution: AUROC at planted sites", True),
+    "cagi5": ("pearson", "mean", "Variants: CAGI5 Pearson r", True),
+}
+
+OVERVIEW_COLUMNS = (
+    "dataset",
+    "metric",
+    "higher_is_better",
+    "augset",
+    "stage",
+    "n_seeds",
+    "mean",
+    "sd",
+    "diff_mean",
+    "diff_ci_low",
+    "diff_ci_high",
+    "p_value",
+    "verdict",
+)
+
+
+def verdict(diff_ci_low: float, diff_ci_high: float, higher_is_better: bool) -> str:
+    """One word on a paired difference to the baseline, from its confidence interval.
+
+    Parameters
+    ----------
+    diff_ci_low, diff_ci_high : float
+        Bounds of the interval of the mean difference (model minus baseline); NaN when
+        there is no test (the baseline itself, or fewer than two shared seeds).
+    higher_is_better : bool
+        Direction of the measure.
+
+    Returns
+    -------
+    str
+        ``"better"`` or ``"worse"`` when the interval excludes zero, ``"no clear
+        difference"`` when it contains it, ``"untested"`` when it is NaN.
+    """
+    if math.isnan(diff_ci_low) or math.isnan(diff_ci_high):
+        return "untested"
+    if diff_ci_low > 0 or diff_ci_high < 0:
+        return "better" if (diff_ci_low > 0) == higher_is_better else "worse"
+    return "no clear difference"
+
+
+def _with_verdicts(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a ``verdict`` column (reference rows: ``"reference"``)."""
+    table = table.copy()
+    is_reference = table["augset"].eq(summary.BASELINE_AUGSET) & table["stage"].eq(
+        summary.BASELINE_STAGE
+    )
+    table["verdict"] = [
+        "reference" if ref else verdict(low, high, bool(higher))
+        for ref, low, high, higher in zip(
+            is_reference,
+            table["diff_ci_low"],
+            table["diff_ci_high"],
+            table["higher_is_better"],
+            strict=True,
+        )
+    ]
+    return table
+
+
+def analysis_verdicts(
+    tables: Mapping[str, pd.DataFrame], analyses: Mapping[str, tuple] = ANALYSES
+) -> pd.DataFrame:
+    """Compare each analysis measure with the baseline, per data set, seed by seed.
+
+    Parameters
+    ----------
+    tables : mapping of str to pandas.DataFrame
+        Summary tables by kind (keys of ``analyses``: ``filters``, ``attribution``,
+        ``cagi5``), in the tidy layout of ``summary.TIDY_COLUMNS``; missing or empty
+        tables are left out.
+    analyses : mapping, default ANALYSES
+        Kind -> (measure column, ``element`` to keep or None, label, higher is better).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per analysis, dataset, augset and stage: ``analysis, label, dataset,
+        metric, higher_is_better, augset, stage, n_seeds, mean, sd, diff_mean,
+        diff_ci_low, diff_ci_high, p_value, verdict`` (see :func:`overview_tables`).
+    """
+    frames = []
+    for kind, (measure, element, label, higher) in analyses.items():
+        table = tables.get(kind)
+        if table is None or table.empty:
+            continue
+        summary.require_columns(table, ("dataset", "augset", "stage", "seed", measure), kind)
+        rows = table if element is None else table[table["element"] == element]
+        rows = rows[rows[measure].notna()]
+        for _, frame in rows.groupby("dataset", sort=True):
+            values = frame.assign(value=frame[measure].astype(float))
+            result = summary.seed_summary(values, "value", ("dataset", "augset", "stage"))
+            is_base = values["augset"].eq(summary.BASELINE_AUGSET) & values["stage"].eq(
+                summary.BASELINE_STAGE
+            )
+            reference = values.loc[is_base].set_index("seed")["value"] if is_base.any() else None
+            by_model = values.groupby(["augset", "stage"])
+            paired = [
+                summary._paired_difference(
+                    by_model.get_group((augset, stage)).set_index("seed")["value"],
+                    reference,
+                    (augset, stage) == (summary.BASELINE_AUGSET, summary.BASELINE_STAGE),
+                )
+                for augset, stage in zip(result["augset"], result["stage"], strict=True)
+            ]
+            result = pd.concat([result, pd.DataFrame(paired, index=result.index)], axis=1)
+            result.insert(0, "analysis", kind)
+            result.insert(1, "label", label)
+            result.insert(3, "metric", measure)
+            result.insert(4, "higher_is_better", higher)
+            frames.append(result)
+    columns = ["analysis", "label", *OVERVIEW_COLUMNS]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return _with_verdicts(pd.concat(frames, ignore_index=True))[columns]
+
+
+def overview_tables(
+    comparison: pd.DataFrame, tables: Mapping[str, pd.DataFrame] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The landing page's two tables: the main comparison and the analyses' verdicts.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        Output of :func:`evoaugflow.summary.comparison_table` (``comparison.tsv``).
+    tables : mapping of str to pandas.DataFrame, optional
+        Analysis summary tables for :func:`analysis_verdicts`.
+
+    Returns
+    -------
+    main : pandas.DataFrame
+        ``OVERVIEW_COLUMNS``, one row per dataset, augset and stage: the main metric's
+        mean and sd over seeds, the mean paired difference to the baseline (same seed),
+        its 95% t interval, the paired t-test's p-value and a verdict (``better``,
+        ``worse``, ``no clear difference``, ``untested``, ``reference``).
+    verdicts : pandas.DataFrame
+        :func:`analysis_verdicts` of ``tables``.
+
+    Raises
+    ------
+    ValueError
+        If ``comparison`` lacks a column (e.g. a table written before the interval
+        columns existed: rerun the ``summarize`` rule).
+    """
+    summary.require_columns(comparison, OVERVIEW_COLUMNS[:-1], "comparison")
+    main = _with_verdicts(comparison)[list(OVERVIEW_COLUMNS)].reset_index(drop=True)
+    return main, analysis_verdicts(tables or {})
+
+
+def thumbnail_uri(path: str | os.PathLike, width: int = THUMBNAIL_WIDTH) -> str:
+    """A PNG thumbnail of an image file as a ``data:`` URI, ``width`` pixels wide.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    """
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        height = max(1, round(image.height * width / image.width))
+        image = image.resize((width, height), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _number(value: float, digits: int = 3) -> str:
+    return (
+        "–"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else (f"{value:.{digits}f}")
+    )
+
+
+def _p_value(value: float) -> str:
+    if value is None or math.isnan(value):
+        return "–"
+    return f"{value:.2g}" if value >= 1e-3 else f"{value:.1e}"
+
+
+def _interval(low: float, high: float) -> str:
+    if math.isnan(low) or math.isnan(high):
+        return "–"
+    return f"[{low:+.3f}, {high:+.3f}]"
+
+
+def _model_name(augset: str, stage: str) -> str:
+    if augset == summary.BASELINE_AUGSET and stage == summary.BASELINE_STAGE:
+        return "baseline"
+    return f"{augset} + finetune" if stage == "finetune" else augset
+
+
+def _rows_html(frame: pd.DataFrame, labelled: bool = False) -> str:
+    rows = []
+    for row in frame.itertuples(index=False):
+        reference = row.verdict == "reference"
+        label = f"<td>{html.escape(row.label)}</td>" if labelled else ""
+        rows.append(
+            f'<tr class="evo-{html.escape(row.verdict.replace(" ", "-"))}">{label}'
+            f"<td>{html.escape(_model_name(row.augset, row.stage))}</td>"
+            f"<td>{_number(row.mean)} ± {_number(row.sd)}</td>"
+            f"<td>{'' if reference else f'{row.diff_mean:+.3f}'}</td>"
+            f"<td>{'' if reference else _interval(row.diff_ci_low, row.diff_ci_high)}</td>"
+            f"<td>{'' if reference else _p_value(row.p_value)}</td>"
+            f"<td>{html.escape(row.verdict)}</td></tr>"
+        )
+    return "".join(rows)
+
+
+def _thumbnails(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """A linked thumbnail per existing figure; the link opens the figure's report entry."""
+    thumbs = []
+    for path in paths:
+        if not os.path.exists(path):
+            continue
+        target = quote(str(path), safe="/")
+        thumbs.append(
+            f"<a href=\"javascript:app.showResultInfo('{target}')\" "
+            f'title="{html.escape(str(path))}"><img alt="{html.escape(str(path))}" '
+            f'src="{thumbnail_uri(path)}" width="{THUMBNAIL_WIDTH}"></a>'
+        )
+    return thumbs
+
+
+_HEADER = (
+    "<tr><th>model</th><th>mean ± sd</th><th>Δ vs baseline</th><th>95% CI of Δ</th>"
+    "<th>p</th><th>verdict</th></tr>"
+)
+
+_STYLE = """<style>
+/* The report centres its landing column vertically, which hides the top of a long page. */
+.h-screen:has(#evoaugflow-results) { align-items: flex-start; }
+.max-w-lg:has(#evoaugflow-results) { max-width: 60rem; }
+#evoaugflow-results table { border-collapse: collapse; margin: 0.3em 0; font-size: 0.85em; }
+#evoaugflow-results th, #evoaugflow-results td { border: 1px solid #ccc; padding: 0.15em 0.5em;
+  text-align: right; }
+#evoaugflow-results td:first-child, #evoaugflow-results th:first-child { text-align: left; }
+#evoaugflow-results .evo-analyses td:nth-child(2) { text-align: left; }
+#evoaugflow-results tr.evo-better td:last-child { color: #1a7f37; font-weight: bold; }
+#evoaugflow-results tr.evo-worse td:last-child { color: #cf222e; font-weight: bold; }
+#evoaugflow-results .evo-dataset { display: flex; gap: 1em; align-items: flex-start;
+  flex-wrap: wrap; }
+#evoaugflow-results .evo-thumbs a { display: inline-block; margin: 0 0.3em 0.3em 0; }
+#evoaugflow-results .evo-thumbs img { border: 1px solid #ddd; margin: 0; }
+</style>"""
+
+
+def overview_html(
+    main: pd.DataFrame,
+    verdicts: pd.DataFrame,
+    figures: Mapping[str, Sequence[str | os.PathLike]] | None = None,
+    split: str = "test",
+) -> str:
+    """Render the landing page: one section per data set, tables, verdicts, thumbnails.
+
+    Parameters
+    ----------
+    main, verdicts : pandas.DataFrame
+        Output of :func:`overview_tables`.
+    figures : mapping of str to sequence of path, optional
+        Figures per data set (paths relative to the working directory, as the report
+        knows them); each becomes a thumbnail that opens the figure's entry in the report.
+        Key ``""`` holds the figures across data sets, shown at the end.
+    split : str, default "test"
+        Split the metrics come from, named in the text.
+
+    Returns
+    -------
+    str
+        One HTML fragment, ``<div id="evoaugflow-results">...</div>``, with its own style.
+    """
+    figures = figures or {}
+    n_seeds = sorted({int(n) for n in main["n_seeds"]}) if len(main) else []
+    parts = [
+        _STYLE,
+        '<div id="evoaugflow-results">',
+        "<h2>Results: did EvoAug help?</h2>",
+        f"<p>Main {html.escape(split)} metric of each data set, mean ± sd over seeds "
+        f"({', '.join(map(str, n_seeds)) or 'no'} per model). Δ is the paired difference to "
+        f"the baseline with the same seed, with its {CONFIDENCE:.0%} t interval and the "
+        "paired t-test's p-value; the verdict reads the interval (better or worse when it "
+        "excludes zero). Click a thumbnail to open its figure.</p>",
+    ]
+    for dataset, frame in main.groupby("dataset", sort=True):
+        metric = frame["metric"].iloc[0]
+        direction = "higher" if bool(frame["higher_is_better"].iloc[0]) else "lower"
+        thumbs = _thumbnails(figures.get(dataset, ()))
+        parts.append(
+            f'<h3 id="evo-{html.escape(dataset)}">{html.escape(dataset)} '
+            f"<small>({html.escape(metric)}, {direction} is better)</small></h3>"
+            f'<div class="evo-dataset"><table>{_HEADER}{_rows_html(frame)}</table>'
+            f'<div class="evo-thumbs">{"".join(thumbs)}</div></div>'
+        )
+        analyses = verdicts[verdicts["dataset"] == dataset]
+        if len(analyses):
+            parts.append(
+                f'<table class="evo-analyses">{_HEADER.replace("<tr>", "<tr><th>analysis</th>", 1)}'
+                f"{_rows_html(analyses, labelled=True)}</table>"
+            )
+    shared = _thumbnails(figures.get("", ()))
+    if shared:
+        parts.append(f'<h3>Across data sets</h3><div class="evo-thumbs">{"".join(shared)}</div>')
+    if main.empty:
+        parts.append("<p>No comparison yet: the summary table is empty.</p>")
+    parts.append("</div>")
+    return "\n".join(parts) + "\n"
