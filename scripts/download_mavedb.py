@@ -15,7 +15,8 @@ for url, target in (
     (snakemake.params.scores_url, snakemake.output.scores),
 ):
     try:
-        record = fetch(url, target, md5=None, log=print)
+        # A score set's JSON record can be a few hundred bytes; the parsers check both.
+        record = fetch(url, target, md5=None, min_bytes=64, log=print)
     except DownloadError as error:
         print(f"ERROR: {error}")
         sys.exit(1)

@@ -165,8 +165,13 @@ def build_fixture(tmp_path, seed=0):
 
 def download(server, urn, folder):
     folder = Path(folder) / mavedb.urn_key(urn)
-    record = fetch(mavedb.score_set_url(urn, server.url), folder / "score_set.json", progress=False)
-    fetch(mavedb.scores_url(urn, server.url), folder / "scores.csv", progress=False)
+    record = fetch(
+        mavedb.score_set_url(urn, server.url),
+        folder / "score_set.json",
+        progress=False,
+        min_bytes=64,
+    )
+    fetch(mavedb.scores_url(urn, server.url), folder / "scores.csv", progress=False, min_bytes=64)
     assert record["bytes"] > 0
     return folder / "score_set.json", folder / "scores.csv"
 
