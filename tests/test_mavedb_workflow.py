@@ -61,9 +61,8 @@ def test_mavedb_elements_end_to_end(tmp_path):
         assert dry.returncode == 0, dry.stderr[-3000:]
         for rule in ("download_mavedb", "map_mavedb"):
             assert len([line for line in dry.stdout.splitlines() if line == f"rule {rule}:"]) == 2
-        result = snakemake(
-            tmp_path, "results/summary/cagi5.tsv", "--cores", "2", "--configfile", "c.yaml"
-        )
+        targets = ["results/summary/cagi5.tsv", "results/summary/comparison.tsv"]
+        result = snakemake(tmp_path, *targets, "--cores", "2", "--configfile", "c.yaml")
         assert result.returncode == 0, result.stderr[-5000:]
     # Only the manifest's paper rows (PLUS, MINUS) were fetched, each file once.
     urns = {elements[name][0] for name in ("PLUS", "MINUS")}
@@ -94,6 +93,10 @@ def test_mavedb_elements_end_to_end(tmp_path):
     )
     assert np.isfinite(scored.loc[scored["status"] == "ok", "effect"]).all()
     assert scored["rc_average"].all()
+    # The comparison table carries both metrics of the binary task.
+    comparison = pd.read_csv(tmp_path / "results/summary/comparison.tsv", sep="\t")
+    assert list(comparison["metric"]) == ["auroc", "aupr"]
+    assert comparison["best"].all() and (comparison["n_seeds"] == 1).all()
 
 
 def test_an_element_with_many_mismatches_is_refused_by_name(tmp_path):
