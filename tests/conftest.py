@@ -90,3 +90,10 @@ def pytest_terminal_summary(terminalreporter):
             f"{tier} {seconds:.0f} s" for tier, seconds in sorted(_TIER_SECONDS.items())
         )
         terminalreporter.write_line(f"time per tier (-m slow / -m 'not slow'): {parts}")
+
+
+def pytest_collection_modifyitems(items):
+    """A test that starts a Slurm cluster or a browser belongs to the slow tier as well."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in ("slurm", "browser")):
+            item.add_marker(pytest.mark.slow)
