@@ -69,7 +69,8 @@ def dot_test_run(tmp_path_factory):
         dirs_exist_ok=True,
         ignore=shutil.ignore_patterns("results", "logs", ".snakemake", "report.*"),
     )
-    result = snakemake(workdir, "--cores", "2")
+    # A few minutes on 2 free cores; generous for a loaded machine.
+    result = snakemake(workdir, "--cores", "2", timeout=3600)
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
 
