@@ -69,7 +69,8 @@ def dot_test_run(tmp_path_factory):
         dirs_exist_ok=True,
         ignore=shutil.ignore_patterns("results", "logs", ".snakemake", "report.*"),
     )
-    result = snakemake(workdir, "--cores", "2")
+    # A few minutes on 2 free cores; generous for a loaded machine.
+    result = snakemake(workdir, "--cores", "2", timeout=3600)
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir
 
@@ -90,3 +91,10 @@ def pytest_terminal_summary(terminalreporter):
             f"{tier} {seconds:.0f} s" for tier, seconds in sorted(_TIER_SECONDS.items())
         )
         terminalreporter.write_line(f"time per tier (-m slow / -m 'not slow'): {parts}")
+
+
+def pytest_collection_modifyitems(items):
+    """A test that starts a Slurm cluster or a browser belongs to the slow tier as well."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in ("slurm", "browser")):
+            item.add_marker(pytest.mark.slow)
