@@ -93,6 +93,23 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     return config
 
 
+def _model_problems(where: str, model: str, model_kwargs: dict) -> list[str]:
+    """A model class that does not import, or model_kwargs that do not fit the model."""
+    # Imported here, so that importing this module does not import torch.
+    from evoaugflow.models import MODEL_NAMES, check_model_kwargs, import_model_class
+
+    if model not in MODEL_NAMES:
+        try:
+            import_model_class(model)
+        except ValueError as error:
+            return [f"{where}.model: {error}"]
+    try:
+        check_model_kwargs(model, model_kwargs)
+    except ValueError as error:
+        return [f"{where}.model_kwargs: {error}"]
+    return []
+
+
 def _semantic_problems(config: dict) -> list[str]:
     """Checks that a JSON schema cannot express (cross references, ranges)."""
     problems = []
@@ -115,6 +132,8 @@ def _semantic_problems(config: dict) -> list[str]:
         for key in SOURCE_KEYS.get(entry["source"], ("model", "task")):
             if key not in entry:
                 problems.append(f"{where}.{key}: required when source is {entry['source']}")
+        if "model" in entry:
+            problems += _model_problems(where, entry["model"], entry["model_kwargs"])
         for set_name in entry["augment_sets"]:
             if set_name not in augment_sets:
                 problems.append(

@@ -297,7 +297,7 @@ def get_model(name: str, input_length: int, n_tasks: int, **kwargs) -> GenomicCN
 # ---------------------------------------------------------------------------------------
 
 #: What a user model class looks like in a config: ``package.module:Class``.
-MODEL_CLASS_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
+MODEL_CLASS_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*([.][A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
 # Arguments that build_model passes to a user class itself when its signature names them.
 _SHAPE_ARGUMENTS = ("input_length", "n_tasks")
 # Attribute of a model built by build_model from a class path: the record that rebuilds it.

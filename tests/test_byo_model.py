@@ -1,20 +1,38 @@
 """Bring your own model: the two-stage trainer, records and reloading with user models."""
 
+import os
+from pathlib import Path
+
+import h5py
 import numpy as np
+import pandas as pd
 import pytest
 import torch
+import yaml
 from byo_models import SmallGRU, TinyTransformer
 from test_train import AUG_SPEC, LENGTH, toy_data
 from torch import nn
+from workflow_helpers import png_size, snakemake
 
+from evoaugflow import config as grid
 from evoaugflow.augment import Augmenter
+from evoaugflow.filters import (
+    filter_motifs,
+    first_layer_problem,
+    no_filters_reason,
+    write_no_filter_matches,
+    write_no_filters,
+)
 from evoaugflow.models import (
+    MODEL_CLASS_PATTERN,
     build_model,
     check_model,
     check_model_kwargs,
+    get_model,
     import_model_class,
     reset_model,
 )
+from evoaugflow.summary import TIDY_COLUMNS
 from evoaugflow.train import evaluate, load_model, predict, train_stage
 
 RECIPE = {"max_epochs": 2, "batch_size": 50, "verbose": False, "device": "cpu"}
@@ -164,3 +182,131 @@ def test_class_path_and_kwargs_checks():
         check_model_kwargs("byo_models:TinyTransformer", {"input_length": 4})
     with pytest.raises(ValueError, match="not settings of 'chip'"):
         check_model_kwargs("chip", {"hidden": 4})
+
+
+def test_filter_analysis_explains_a_model_without_conv_first_layer(tmp_path):
+    gru = SmallGRU(n_tasks=1)
+    reason = first_layer_problem(gru)
+    assert "SmallGRU has no convolutional first layer" in reason
+    assert first_layer_problem(get_model("chip", 64, 1, conv_channels=[8, 8, 8])) is None
+    with pytest.raises(ValueError, match="no convolutional first layer"):
+        filter_motifs(gru, torch.zeros(2, 4, 64))
+    write_no_filters(tmp_path / "f.meme", tmp_path / "f.tsv", reason)
+    assert no_filters_reason(tmp_path / "f.meme") == reason
+    table = pd.read_csv(tmp_path / "f.tsv", sep="\t")
+    assert table.empty and list(table.columns) == ["filter", "motif_id", "nsites", "in_meme"]
+    run = {"dataset": "d", "augset": "a", "stage": "stage1", "seed": 0}
+    paths = [tmp_path / "m.tsv", tmp_path / "s.tsv", tmp_path / "logos.png"]
+    write_no_filter_matches(*paths, run, reason)
+    assert pd.read_csv(paths[0], sep="\t").empty
+    summary = pd.read_csv(paths[1], sep="\t")
+    assert set(TIDY_COLUMNS["filters"]) <= set(summary.columns)
+    assert summary["n_filters"].tolist() == [0] and summary["hit_rate"].isna().all()
+    assert png_size(paths[2]) == (1200, 600)
+
+
+# ---------------------------------------------------------------------------------------
+# the workflow with a model class
+# ---------------------------------------------------------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+SCHEMA = TESTS.parent / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def byo_config(h5_path, model="byo_models:SmallGRU", model_kwargs=None):
+    return {
+        "seeds": [0],
+        "training": {
+            "stage1": {"max_epochs": 2, "batch_size": 100},
+            "finetune": {"max_epochs": 1, "batch_size": 100},
+        },
+        "augment_sets": {
+            "baseline": {"augmentations": [], "finetune": False},
+            "evoaug": {"augmentations": ["insertion", "rc", "mutation"], "max_augs_per_seq": 2},
+        },
+        "datasets": {
+            "rest_gru": {
+                "source": "h5",
+                "path": str(h5_path),
+                "model": model,
+                "model_kwargs": {"hidden": 4} if model_kwargs is None else model_kwargs,
+                "task": "binary",
+                "augment_sets": ["baseline", "evoaug"],
+                "analyses": {"filters": True, "attribution": True},
+                "attribution": {"n_sequences": 2, "n_references": 20, "n_samples": 4},
+            }
+        },
+    }
+
+
+def test_schema_pattern_is_the_library_pattern():
+    schema = yaml.safe_load(SCHEMA.read_text())
+    model = schema["properties"]["datasets"]["additionalProperties"]["properties"]["model"]
+    assert model["anyOf"][1]["pattern"] == MODEL_CLASS_PATTERN
+
+
+@pytest.mark.parametrize(
+    ("model", "model_kwargs", "message"),
+    [
+        ("byo_models.SmallGRU", {}, r"datasets\.rest_gru\.model: 'byo_models\.SmallGRU' is not"),
+        ("no_such_module:Model", {}, r"datasets\.rest_gru\.model: .*does not import"),
+        ("byo_models:Missing", {}, r"datasets\.rest_gru\.model: .*no torch.nn.Module subclass"),
+        ("byo_models:SmallGRU", {"width": 4}, r"datasets\.rest_gru\.model_kwargs: .*hidden"),
+        ("chip", {"hidden": 4}, r"datasets\.rest_gru\.model_kwargs: .*not settings of 'chip'"),
+    ],
+)
+def test_config_names_a_bad_model_class_or_kwargs(tmp_path, model, model_kwargs, message):
+    config = byo_config(tmp_path / "data.h5", model, model_kwargs)
+    with pytest.raises(ValueError, match=message):
+        grid.validate_config(config, SCHEMA)
+
+
+def test_config_accepts_a_model_class(tmp_path):
+    config = grid.validate_config(byo_config(tmp_path / "data.h5"), SCHEMA)
+    assert config["datasets"]["rest_gru"]["model"] == "byo_models:SmallGRU"
+
+
+@pytest.mark.slow
+def test_workflow_trains_and_analyses_a_user_model(tmp_path, rest_h5, monkeypatch):
+    """Real REST sequences (a slice) through train, finetune, metrics, attribution and a
+    filter analysis that explains why a GRU has no filters."""
+    h5_path = tmp_path / "rest_small.h5"
+    sizes = {"train": 300, "valid": 100, "test": 100}
+    with h5py.File(rest_h5) as source, h5py.File(h5_path, "w") as target:
+        for split, n in sizes.items():
+            for prefix in ("x", "y"):
+                target[f"{prefix}_{split}"] = source[f"{prefix}_{split}"][:n]
+    (tmp_path / "byo.yaml").write_text(yaml.safe_dump(byo_config(h5_path)))
+    # Snakemake jobs import the class from this folder, as a user's would from theirs.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TESTS), str(TESTS.parent)]))
+    result = snakemake(tmp_path, "--cores", "2", "--configfile", "byo.yaml")
+    assert result.returncode == 0, result.stderr[-5000:]
+
+    for stage_dir in ("train/rest_gru/evoaug/0", "finetune/rest_gru/evoaug/0"):
+        record = torch.load(tmp_path / "results" / stage_dir / "model.pt", weights_only=True)
+        assert record["model_config"] == {
+            "class": "byo_models:SmallGRU",
+            "kwargs": {"hidden": 4},
+            "input_length": 200 + 20,  # insertion pads by the default insert_max
+            "n_tasks": 1,
+        }
+    metrics = pd.read_csv(tmp_path / "results/summary/metrics.tsv", sep="\t")
+    runs = metrics[metrics["dataset"] == "rest_gru"]
+    assert set(zip(runs["augset"], runs["stage"], strict=True)) == {
+        ("baseline", "stage1"),
+        ("evoaug", "stage1"),
+        ("evoaug", "finetune"),
+    }
+    assert runs.loc[runs["metric"] == "auroc", "value"].between(0, 1).all()
+
+    filters = tmp_path / "results/filters/rest_gru/evoaug/0/finetune"
+    assert "no convolutional first layer" in (filters / "filters.meme").read_text()
+    assert pd.read_csv(filters / "filters.tsv", sep="\t").empty
+    summary = pd.read_csv(filters / "summary.tsv", sep="\t")
+    assert summary["n_filters"].tolist() == [0]
+    assert "SmallGRU has no convolutional first layer" in summary["note"][0]
+    assert png_size(filters / "filter_logos.png") == (1200, 600)
+    attribution = sorted((tmp_path / "results/attribution/rest_gru").rglob("attributions.npz"))
+    assert len(attribution) == 3  # one per trained model
+    with np.load(attribution[0]) as arrays:
+        assert arrays["attributions"].shape == (2, 4, 200)
