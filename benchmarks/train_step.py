@@ -238,7 +238,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for name in args.models:
         length, n_tasks, _ = PAPER[name]
         bases = torch.randint(0, 4, (args.batch, length), generator=generator, device=device)
-        x = torch.nn.functional.one_hot(bases, 4).transpose(1, 2).float()
+        # contiguous, as the splits the trainer indexes are
+        x = torch.nn.functional.one_hot(bases, 4).transpose(1, 2).float().contiguous()
         y = torch.randint(0, 2, (args.batch, n_tasks), generator=generator, device=device)
         timings = time_model(name, x, y.float(), generator, args.warmup, args.repeats, clock)
         rows += summarize(name, device, args.threads, timings)

@@ -184,6 +184,29 @@ def test_class_path_and_kwargs_checks():
         check_model_kwargs("chip", {"hidden": 4})
 
 
+class DenormalProbe(nn.Module):
+    """A linear model that notes, at each training forward pass, whether a denormal
+    float survives a multiplication (it does not while denormals are flushed)."""
+
+    def __init__(self, n_tasks: int = 1):
+        super().__init__()
+        self.head = nn.Linear(4, n_tasks)
+        self.survived = []
+
+    def forward(self, x):
+        if self.training:
+            self.survived.append(bool(torch.tensor([1e-39]) * 1.0 != 0))
+        return self.head(x.mean(dim=2))
+
+
+def test_training_flushes_denormals_and_restores_the_default(tmp_path):
+    assert bool(torch.tensor([1e-39]) * 1.0 != 0)  # torch's default: denormals kept
+    model = DenormalProbe()
+    train_stage(model, toy_data(n_train=100), tmp_path, task="binary", **RECIPE)
+    assert model.survived and not any(model.survived)
+    assert bool(torch.tensor([1e-39]) * 1.0 != 0)
+
+
 def test_filter_analysis_explains_a_model_without_conv_first_layer(tmp_path):
     gru = SmallGRU(n_tasks=1)
     reason = first_layer_problem(gru)
