@@ -19,6 +19,13 @@ dropout) and a linear output layer. Design choices shared by all three:
   sigmoid is applied by :func:`evoaugflow.train.predict`.
 - The width of the first fully connected layer is computed from ``input_length``, so a
   model for augmented training is built with ``input_length = L + insert_max``.
+
+Any other ``torch.nn.Module`` that maps ``(N, 4, L)`` to ``(N, T)`` trains too:
+:func:`build_model` builds a paper model by name or a user model from its class path
+``package.module:Class``, :func:`model_spec` is the record ``model.pt`` keeps and
+:func:`rebuild_model` turns back into a model, :func:`check_model` checks the input
+length and task count (by ``config``, or one probe forward pass), and
+:func:`reset_model` draws a fresh run's weights from the seed.
 """
 
 from __future__ import annotations
@@ -419,8 +426,13 @@ def build_model(model: str, input_length: int, n_tasks: int, **kwargs) -> nn.Mod
             raise ValueError(f"{arg}={value!r} for model {model!r}: expected a positive integer")
     model_class = import_model_class(model)
     instance = model_class(**_class_arguments(model_class, model, input_length, n_tasks, kwargs))
-    spec = {"class": model, "kwargs": dict(kwargs), "input_length": input_length}
-    setattr(instance, SPEC_ATTRIBUTE, {**spec, "n_tasks": n_tasks})
+    spec = {
+        "class": model,
+        "kwargs": dict(kwargs),
+        "input_length": input_length,
+        "n_tasks": n_tasks,
+    }
+    setattr(instance, SPEC_ATTRIBUTE, spec)
     return instance
 
 
