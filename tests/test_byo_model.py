@@ -15,6 +15,7 @@ from torch import nn
 from workflow_helpers import png_size, snakemake
 
 from evoaugflow import config as grid
+from evoaugflow.attribution import gradient_shap
 from evoaugflow.augment import Augmenter
 from evoaugflow.filters import (
     filter_motifs,
@@ -34,6 +35,7 @@ from evoaugflow.models import (
 )
 from evoaugflow.summary import TIDY_COLUMNS
 from evoaugflow.train import evaluate, load_model, predict, train_stage
+from evoaugflow.variants import score_variant_effects
 
 RECIPE = {"max_epochs": 2, "batch_size": 50, "verbose": False, "device": "cpu"}
 USER_MODELS = {
@@ -182,6 +184,26 @@ def test_class_path_and_kwargs_checks():
         check_model_kwargs("byo_models:TinyTransformer", {"input_length": 4})
     with pytest.raises(ValueError, match="not settings of 'chip'"):
         check_model_kwargs("chip", {"hidden": 4})
+
+
+def test_variant_scoring_and_attribution_take_a_user_model(tmp_path, one_thread):
+    """The analyses downstream of training need only the forward pass."""
+    data = toy_data(n_train=100)
+    augmenter = Augmenter.from_config(AUG_SPEC)
+    model = build_model("byo_models:SmallGRU", augmenter.output_length(LENGTH), 1, hidden=4)
+    train_stage(model, data, tmp_path, task="binary", augmenter=augmenter, **RECIPE)
+    reloaded, pad_augmenter, _ = load_model(tmp_path / "model.pt")
+    ref = data.x_test[:6]
+    alt = ref.clone()
+    alt[:, :, LENGTH // 2] = torch.tensor([0.0, 0.0, 0.0, 1.0])  # T at the centre
+    effects = score_variant_effects(reloaded, ref, alt, "binary", augmenter=pad_augmenter)
+    assert len(effects) == 6 and np.isfinite(effects["effect"]).all()
+    identical = score_variant_effects(reloaded, ref, ref, "binary", augmenter=pad_augmenter)
+    assert (identical["effect"] == 0).all()
+    attributions = gradient_shap(
+        reloaded, ref[:2], task=0, n_references=8, n_samples=4, augmenter=pad_augmenter
+    )
+    assert attributions.shape == (2, 4, LENGTH) and np.isfinite(attributions).all()
 
 
 class DenormalProbe(nn.Module):
