@@ -10,12 +10,14 @@ cases,
 - ``augmented``: the model for L + insert_max on batches passed through the paper's
   augmentation list for that model (REFERENCE.md section 1), augmentation included,
 
-under two CPU settings: denormal floats kept (``keep``, torch's default and the
-trainer's before issue 17) and flushed to zero (``flush``, what ``train_stage`` now
-does on every device, see ``evoaugflow.train.flush_denormals``). Every (setting, case)
-has its own model and optimiser; after ``--warmup`` untimed steps of each, the
-``--repeats`` rounds time one step of every (setting, case) in turn, so a change in
-machine load falls on all of them alike. Reported per model and setting: median
+under two settings: ``before``, torch's and glibc's defaults (the trainer before issue
+17), and ``after``, inside ``evoaugflow.train.fast_cpu_steps()`` as ``train_stage``
+now runs (denormals flushed to zero; freed memory kept for reuse instead of being
+unmapped and zero-filled again at every step). The settings are process-wide, so they
+are timed one after the other, per model; within a setting every case has its own
+model and optimiser, and after ``--warmup`` untimed steps of each, the ``--repeats``
+rounds time one step of every case in turn, so a change in machine load falls on all
+cases alike. Reported per model and setting: median
 milliseconds per case, ``ratio`` = median augmented / median plain, ``paired`` = median
 over rounds of that round's augmented / plain, and ``length`` = padded / plain. The
 1-minute load average is printed before and after. Batches are random one-hot DNA
@@ -43,7 +45,7 @@ import torch
 from evoaugflow.augment import Augmenter
 from evoaugflow.io import write_text_atomic
 from evoaugflow.models import get_model
-from evoaugflow.train import flush_denormals, resolve_device
+from evoaugflow.train import fast_cpu_steps, resolve_device
 
 # Paper settings: (sequence length, tasks, augmentation spec).
 PAPER = {
@@ -99,7 +101,7 @@ COLUMNS = (
     "model",
     "device",
     "threads",
-    "denormals",
+    "setting",
     "plain_ms",
     "padded_ms",
     "augmented_ms",
@@ -108,7 +110,7 @@ COLUMNS = (
     "paired",
 )
 CASES = ("plain", "padded", "augmented")
-SETTINGS = {"keep": False, "flush": True}
+SETTINGS = {"before": False, "after": True}
 
 
 def _synchronize(device: torch.device) -> None:
@@ -133,54 +135,55 @@ class Stepper:
         Labels on the same device.
     generator : torch.Generator
         On the same device; drives the augmentations.
-    flush : bool
-        Flush denormals to zero during the step.
     """
 
-    def __init__(self, name, case, augmenter, x, y, generator, flush):
+    def __init__(self, name, case, augmenter, x, y, generator):
         length = x.shape[2] if case == "plain" else augmenter.output_length(x.shape[2])
         self.model = get_model(name, length, y.shape[1]).to(x.device).train()
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         binary = self.model.task == "binary"
         self.loss_fn = torch.nn.BCEWithLogitsLoss() if binary else torch.nn.MSELoss()
-        self.case, self.augmenter, self.generator, self.flush = case, augmenter, generator, flush
+        self.case, self.augmenter, self.generator = case, augmenter, generator
         self.x = augmenter.pad(x) if case == "padded" else x
         self.y = y
 
     def step(self, clock=time.perf_counter) -> float:
         """Milliseconds of one step (augmentation included for ``augmented``) by ``clock``."""
         device = self.x.device
-        with flush_denormals(self.flush):
-            _synchronize(device)
-            started = clock()
-            batch = self.x
-            if self.case == "augmented":
-                batch = self.augmenter(self.x, generator=self.generator)
-            loss = self.loss_fn(self.model(batch), self.y)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            _synchronize(device)
-            return 1000 * (clock() - started)
+        _synchronize(device)
+        started = clock()
+        batch = self.x
+        if self.case == "augmented":
+            batch = self.augmenter(self.x, generator=self.generator)
+        loss = self.loss_fn(self.model(batch), self.y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        _synchronize(device)
+        return 1000 * (clock() - started)
 
 
 def time_model(
     name, x, y, generator, warmup, repeats, clock=time.perf_counter
 ) -> dict[tuple[str, str], list[float]]:
-    """Interleaved step timings of every (setting, case) of one model, in milliseconds."""
+    """Step timings of every (setting, case) of one model, in milliseconds.
+
+    The settings run one after the other; the cases of a setting are interleaved.
+    """
     augmenter = Augmenter.from_config(PAPER[name][2])
-    steppers = {
-        (setting, case): Stepper(name, case, augmenter, x, y, generator, flush)
-        for setting, flush in SETTINGS.items()
-        for case in CASES
-    }
-    for stepper in steppers.values():
-        for _ in range(warmup):
-            stepper.step()
-    timings = {key: [] for key in steppers}
-    for _ in range(repeats):
-        for key, stepper in steppers.items():
-            timings[key].append(stepper.step(clock))
+    timings = {}
+    for setting, enabled in SETTINGS.items():
+        with fast_cpu_steps(enabled):
+            steppers = {case: Stepper(name, case, augmenter, x, y, generator) for case in CASES}
+            for stepper in steppers.values():
+                for _ in range(warmup):
+                    stepper.step()
+            for case in CASES:
+                timings[setting, case] = []
+            for _ in range(repeats):
+                for case, stepper in steppers.items():
+                    timings[setting, case].append(stepper.step(clock))
+            del steppers
     return timings
 
 
@@ -195,7 +198,7 @@ def summarize(name, device, threads, timings) -> list[dict]:
                 "model": name,
                 "device": str(device),
                 "threads": threads if device.type == "cpu" else "-",
-                "denormals": setting,
+                "setting": setting,
                 "plain_ms": f"{median['plain']:.1f}",
                 "padded_ms": f"{median['padded']:.1f}",
                 "augmented_ms": f"{median['augmented']:.1f}",

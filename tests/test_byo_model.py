@@ -1,6 +1,7 @@
 """Bring your own model: the two-stage trainer, records and reloading with user models."""
 
 import os
+import resource
 from pathlib import Path
 
 import h5py
@@ -34,7 +35,7 @@ from evoaugflow.models import (
     reset_model,
 )
 from evoaugflow.summary import TIDY_COLUMNS
-from evoaugflow.train import evaluate, load_model, predict, train_stage
+from evoaugflow.train import _glibc, evaluate, fast_cpu_steps, load_model, predict, train_stage
 from evoaugflow.variants import score_variant_effects
 
 RECIPE = {"max_epochs": 2, "batch_size": 50, "verbose": False, "device": "cpu"}
@@ -227,6 +228,26 @@ def test_training_flushes_denormals_and_restores_the_default(tmp_path):
     train_stage(model, toy_data(n_train=100), tmp_path, task="binary", **RECIPE)
     assert model.survived and not any(model.survived)
     assert bool(torch.tensor([1e-39]) * 1.0 != 0)
+
+
+def _page_faults_per_allocation(n_bytes, repeats=4):
+    """Minor page faults per allocation and zero-fill of an n_bytes tensor."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(repeats):
+        torch.zeros(n_bytes // 4)
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / repeats
+
+
+@pytest.mark.skipif(_glibc() is None, reason="the C library is not glibc")
+def test_fast_cpu_steps_reuses_large_blocks():
+    """Outside, a 64 MiB block is mapped and zero-filled page by page at every
+    allocation; inside, the freed block is reused."""
+    n_bytes = 64 * 2**20
+    assert _page_faults_per_allocation(n_bytes) > n_bytes / 4096 / 2
+    with fast_cpu_steps():
+        _page_faults_per_allocation(n_bytes)  # the first one grows the heap
+        assert _page_faults_per_allocation(n_bytes) < 100
+    assert _page_faults_per_allocation(n_bytes) > n_bytes / 4096 / 2
 
 
 def test_filter_analysis_explains_a_model_without_conv_first_layer(tmp_path):
