@@ -1,22 +1,42 @@
-"""Milliseconds per training step of the paper's three models, plain and augmented.
+"""Cost of augmentation in a training step of the paper's three models, side by side.
 
 A step is what ``evoaugflow.train.train_stage`` does per batch: (augment,) forward,
-loss, backward and an Adam update. For each model at the paper's size it times
+loss, backward and an Adam update. For each model at the paper's size it times three
+cases,
 
-- ``plain``: the model for input length L on unaugmented batches, and
+- ``plain``: the model for input length L on unaugmented batches (a baseline run),
+- ``padded``: the model for L + insert_max on the same batches with the evaluation
+  padding appended (what the extra length alone costs), and
 - ``augmented``: the model for L + insert_max on batches passed through the paper's
   augmentation list for that model (REFERENCE.md section 1), augmentation included,
 
-and reports the median over ``--repeats`` steps after ``--warmup`` untimed ones, and
-the ratio augmented / plain. Batches are random one-hot DNA drawn once per model.
+under two settings: ``before``, torch's and glibc's defaults (the trainer before issue
+17), and ``after``, inside ``evoaugflow.train.fast_cpu_steps()`` as ``train_stage``
+now runs (denormals flushed to zero; freed memory kept for reuse instead of being
+unmapped and zero-filled again at every step). The settings are process-wide, so they
+are timed one after the other, per model; within a setting every case has its own
+model and optimiser, and after ``--warmup`` untimed steps of each, the ``--repeats``
+rounds time one step of every case in turn, so a change in machine load falls on all
+cases alike. Reported per model and setting: median
+milliseconds per case, ``ratio`` = median augmented / median plain, ``paired`` = median
+over rounds of that round's augmented / plain, and ``length`` = padded / plain. The
+1-minute load average is printed before and after. Batches are random one-hot DNA
+drawn once per model.
+
+On the CPU a step is timed by default with the process's CPU time
+(``time.process_time``, ``--clock cpu``): with one torch thread that is the step's
+own work, and it does not grow when other processes take the cores, as wall time does
+on a shared machine (``--clock wall`` for wall time; on CUDA always wall time after a
+synchronisation).
 
 Usage: ``python benchmarks/train_step.py [--device cpu|cuda] [--models chip deepstarr]
-[--threads 1] [--out table.tsv]``. The table is printed as markdown.
+[--threads 1] [--repeats 9] [--out table.tsv]``. The table is printed as markdown.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -25,7 +45,7 @@ import torch
 from evoaugflow.augment import Augmenter
 from evoaugflow.io import write_text_atomic
 from evoaugflow.models import get_model
-from evoaugflow.train import resolve_device
+from evoaugflow.train import fast_cpu_steps, resolve_device
 
 # Paper settings: (sequence length, tasks, augmentation spec).
 PAPER = {
@@ -77,7 +97,20 @@ PAPER = {
         },
     ),
 }
-COLUMNS = ("model", "device", "threads", "plain_ms", "augmented_ms", "ratio")
+COLUMNS = (
+    "model",
+    "device",
+    "threads",
+    "setting",
+    "plain_ms",
+    "padded_ms",
+    "augmented_ms",
+    "length",
+    "ratio",
+    "paired",
+)
+CASES = ("plain", "padded", "augmented")
+SETTINGS = {"before": False, "after": True}
 
 
 def _synchronize(device: torch.device) -> None:
@@ -85,49 +118,96 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_steps(
-    name: str,
-    augmenter: Augmenter | None,
-    x: torch.Tensor,
-    y: torch.Tensor,
-    generator: torch.Generator,
-    warmup: int,
-    repeats: int,
-) -> float:
-    """Median milliseconds of one training step (augmentation included when given).
+class Stepper:
+    """One model, optimiser and batch source; ``step()`` runs one timed training step.
 
     Parameters
     ----------
     name : str
         Model name in ``evoaugflow.models.MODEL_NAMES``.
-    augmenter : Augmenter or None
-        Applied to each batch before the forward pass; None for plain steps.
+    case : {"plain", "padded", "augmented"}
+        See the module docstring.
+    augmenter : Augmenter
+        The paper's augmenter for ``name`` (its padding or its augmentation).
     x : torch.Tensor, shape=(batch, 4, L)
         One-hot batch on the timing device.
     y : torch.Tensor, shape=(batch, n_tasks)
         Labels on the same device.
     generator : torch.Generator
         On the same device; drives the augmentations.
-    warmup, repeats : int
-        Untimed and timed steps.
     """
-    length = x.shape[2] if augmenter is None else augmenter.output_length(x.shape[2])
-    model = get_model(name, length, y.shape[1]).to(x.device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loss_fn = torch.nn.BCEWithLogitsLoss() if model.task == "binary" else torch.nn.MSELoss()
-    timings = []
-    for step in range(warmup + repeats):
-        _synchronize(x.device)
-        started = time.perf_counter()
-        batch = x if augmenter is None else augmenter(x, generator=generator)
-        loss = loss_fn(model(batch), y)
-        optimizer.zero_grad(set_to_none=True)
+
+    def __init__(self, name, case, augmenter, x, y, generator):
+        length = x.shape[2] if case == "plain" else augmenter.output_length(x.shape[2])
+        self.model = get_model(name, length, y.shape[1]).to(x.device).train()
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        binary = self.model.task == "binary"
+        self.loss_fn = torch.nn.BCEWithLogitsLoss() if binary else torch.nn.MSELoss()
+        self.case, self.augmenter, self.generator = case, augmenter, generator
+        self.x = augmenter.pad(x) if case == "padded" else x
+        self.y = y
+
+    def step(self, clock=time.perf_counter) -> float:
+        """Milliseconds of one step (augmentation included for ``augmented``) by ``clock``."""
+        device = self.x.device
+        _synchronize(device)
+        started = clock()
+        batch = self.x
+        if self.case == "augmented":
+            batch = self.augmenter(self.x, generator=self.generator)
+        loss = self.loss_fn(self.model(batch), self.y)
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
-        _synchronize(x.device)
-        if step >= warmup:
-            timings.append(1000 * (time.perf_counter() - started))
-    return statistics.median(timings)
+        self.optimizer.step()
+        _synchronize(device)
+        return 1000 * (clock() - started)
+
+
+def time_model(
+    name, x, y, generator, warmup, repeats, clock=time.perf_counter
+) -> dict[tuple[str, str], list[float]]:
+    """Step timings of every (setting, case) of one model, in milliseconds.
+
+    The settings run one after the other; the cases of a setting are interleaved.
+    """
+    augmenter = Augmenter.from_config(PAPER[name][2])
+    timings = {}
+    for setting, enabled in SETTINGS.items():
+        with fast_cpu_steps(enabled):
+            steppers = {case: Stepper(name, case, augmenter, x, y, generator) for case in CASES}
+            for stepper in steppers.values():
+                for _ in range(warmup):
+                    stepper.step()
+            for case in CASES:
+                timings[setting, case] = []
+            for _ in range(repeats):
+                for case, stepper in steppers.items():
+                    timings[setting, case].append(stepper.step(clock))
+            del steppers
+    return timings
+
+
+def summarize(name, device, threads, timings) -> list[dict]:
+    """One table row per setting from :func:`time_model`'s timings."""
+    rows = []
+    for setting in SETTINGS:
+        median = {case: statistics.median(timings[setting, case]) for case in CASES}
+        pairs = zip(timings[setting, "augmented"], timings[setting, "plain"], strict=True)
+        rows.append(
+            {
+                "model": name,
+                "device": str(device),
+                "threads": threads if device.type == "cpu" else "-",
+                "setting": setting,
+                "plain_ms": f"{median['plain']:.1f}",
+                "padded_ms": f"{median['padded']:.1f}",
+                "augmented_ms": f"{median['augmented']:.1f}",
+                "length": f"{median['padded'] / median['plain']:.2f}",
+                "ratio": f"{median['augmented'] / median['plain']:.2f}",
+                "paired": f"{statistics.median(a / p for a, p in pairs):.2f}",
+            }
+        )
+    return rows
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -137,8 +217,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--batch", type=int, default=128, help="batch size (default 128)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps (default 2)")
-    parser.add_argument("--repeats", type=int, default=5, help="timed steps (default 5)")
+    parser.add_argument("--repeats", type=int, default=9, help="timed rounds (default 9)")
     parser.add_argument("--seed", type=int, default=0, help="seed of batches and draws")
+    parser.add_argument(
+        "--clock", choices=("cpu", "wall"), default="cpu", help="CPU-side clock (default cpu)"
+    )
     parser.add_argument("--out", help="also write the table as TSV to this path")
     args = parser.parse_args(argv)
     for option in ("batch", "threads", "repeats"):
@@ -149,31 +232,27 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
     device = resolve_device(args.device)
     torch.set_num_threads(args.threads)
+    cpu_clock = device.type == "cpu" and args.clock == "cpu"
+    clock = time.process_time if cpu_clock else time.perf_counter
     generator = torch.Generator(device=device).manual_seed(args.seed)
     torch.manual_seed(args.seed)
+    load_before = os.getloadavg()[0]
     rows = []
     for name in args.models:
-        length, n_tasks, spec = PAPER[name]
+        length, n_tasks, _ = PAPER[name]
         bases = torch.randint(0, 4, (args.batch, length), generator=generator, device=device)
-        x = torch.nn.functional.one_hot(bases, 4).transpose(1, 2).float()
+        # contiguous, as the splits the trainer indexes are
+        x = torch.nn.functional.one_hot(bases, 4).transpose(1, 2).float().contiguous()
         y = torch.randint(0, 2, (args.batch, n_tasks), generator=generator, device=device)
-        y = y.float()
-        plain = time_steps(name, None, x, y, generator, args.warmup, args.repeats)
-        augmented = time_steps(
-            name, Augmenter.from_config(spec), x, y, generator, args.warmup, args.repeats
-        )
-        rows.append(
-            {
-                "model": name,
-                "device": str(device),
-                "threads": args.threads if device.type == "cpu" else "-",
-                "plain_ms": f"{plain:.1f}",
-                "augmented_ms": f"{augmented:.1f}",
-                "ratio": f"{augmented / plain:.2f}",
-            }
-        )
+        timings = time_model(name, x, y.float(), generator, args.warmup, args.repeats, clock)
+        rows += summarize(name, device, args.threads, timings)
         print(f"done {name}", flush=True)
 
+    print(
+        f"batch {args.batch}, {args.repeats} interleaved rounds after {args.warmup} warm-up "
+        f"steps, {'process CPU' if cpu_clock else 'wall'} time; 1-min load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} "
+        f"after, {os.cpu_count()} cores"
+    )
     print("| " + " | ".join(COLUMNS) + " |")
     print("|" + "---|" * len(COLUMNS))
     for row in rows:

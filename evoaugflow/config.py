@@ -100,6 +100,23 @@ def validate_config(config: dict, schema_path: str | Path, check_settings: bool 
     return config
 
 
+def _model_class_problems(where: str, model: str, model_kwargs: dict) -> list[str]:
+    """A model class that does not import, or model_kwargs that do not fit the model."""
+    # Imported here, so that importing this module does not import torch.
+    from evoaugflow.models import MODEL_NAMES, check_model_kwargs, import_model_class
+
+    if model not in MODEL_NAMES:
+        try:
+            import_model_class(model)
+        except ValueError as error:
+            return [f"{where}.model: {error}"]
+    try:
+        check_model_kwargs(model, model_kwargs)
+    except ValueError as error:
+        return [f"{where}.model_kwargs: {error}"]
+    return []
+
+
 def _semantic_problems(config: dict) -> list[str]:
     """Checks that a JSON schema cannot express (cross references, ranges)."""
     problems = []
@@ -124,6 +141,8 @@ def _semantic_problems(config: dict) -> list[str]:
         for key in SOURCE_KEYS.get(entry["source"], ("model", "task")):
             if key not in entry:
                 problems.append(f"{where}.{key}: required when source is {entry['source']}")
+        if "model" in entry:
+            problems += _model_class_problems(where, entry["model"], entry["model_kwargs"])
         for set_name in entry["augment_sets"]:
             if set_name not in augment_sets:
                 problems.append(
@@ -231,7 +250,8 @@ def settings_problems(config: dict) -> list[str]:
                 f"whose labels are {natural}; set task: {natural}"
             )
         model_task = entry["model_kwargs"].get("task")
-        if model_task is not None and model_task != entry["task"]:
+        paper_model = ":" not in entry["model"]
+        if paper_model and model_task is not None and model_task != entry["task"]:
             problems.append(
                 f"{where}.model_kwargs.task: {model_task!r} contradicts {where}.task "
                 f"{entry['task']!r}; remove model_kwargs.task (the data set's task is used)"
@@ -274,7 +294,7 @@ def dataset_settings_problems(config: dict, name: str, shape: tuple[int, int] | 
             )
         if "insertion" in spec["augmentations"] and spec["insertion_mode"] == "pad":
             insert_maxes.append(spec["augmentations"]["insertion"]["insert_max"])
-    return problems + _model_problems(entry, where, shape, max(insert_maxes))
+    return problems + _model_build_problems(entry, where, shape, max(insert_maxes))
 
 
 def check_dataset_job(config: dict, name: str, path: str, summary_path: str) -> dict:
@@ -325,10 +345,16 @@ def check_dataset_job(config: dict, name: str, path: str, summary_path: str) -> 
     return summary
 
 
-def _model_problems(entry: dict, where: str, shape, insert_max: int) -> list[str]:
-    """Build the data set's model once (longest input) to check model and model_kwargs."""
-    from evoaugflow.models import get_model
+def _model_build_problems(entry: dict, where: str, shape, insert_max: int) -> list[str]:
+    """Build a paper model once (longest input) to check its model_kwargs against L and T.
 
+    A user class (``package.module:Class``) is checked by import and signature only
+    (:func:`_model_class_problems`): building it may be costly.
+    """
+    from evoaugflow.models import MODEL_NAMES, get_model
+
+    if entry["model"] not in MODEL_NAMES:
+        return []
     length, n_tasks = shape if shape is not None else (1000, 1)
     kwargs = {**entry["model_kwargs"], "task": entry["task"]}
     try:

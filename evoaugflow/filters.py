@@ -10,6 +10,11 @@ nothing loops over sites or sequences.
 Filters that never fire above their threshold (a ReLU filter that is dead on the data
 set) get no motif: they are kept in the ``counts`` array and in the table written by
 :func:`write_filter_motifs`, and left out of the MEME file only.
+
+A model without a convolutional first layer (a user's GRU or transformer, say) has no
+filters to read: :func:`first_layer_problem` says why, :func:`write_no_filters` writes
+empty outputs that carry that reason (a MEME header without motifs and a table without
+rows), and :func:`write_no_filter_matches` the empty Tomtom outputs downstream.
 """
 
 from __future__ import annotations
@@ -21,11 +26,14 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from evoaugflow.io import write_text_atomic
-from evoaugflow.meme import Motif, write_meme
+from evoaugflow.io import atomic_path, write_text_atomic
+from evoaugflow.meme import ALPHABET, Motif, write_meme
+from evoaugflow.tomtom import TOMTOM_COLUMNS
 from evoaugflow.train import resolve_device
 
 FILTER_ID_PREFIX = "filter"
+# The line of an empty filters MEME file that says why it has no motif.
+NO_FILTERS_PREFIX = "No filters:"
 
 
 def filter_id(index: int) -> str:
@@ -33,14 +41,28 @@ def filter_id(index: int) -> str:
     return f"{FILTER_ID_PREFIX}{index}"
 
 
-def _check_inputs(model, x, threshold, batch_size) -> None:
+def first_layer_problem(model: torch.nn.Module) -> str | None:
+    """Why :func:`filter_motifs` cannot read ``model``'s first layer; None when it can.
+
+    It needs a ``first_conv`` attribute that is an ``nn.Conv1d`` and a ``first_layer(x)``
+    method, as the models of :func:`evoaugflow.models.get_model` have.
+    """
+    name = type(model).__name__
     if not isinstance(getattr(model, "first_conv", None), torch.nn.Conv1d):
-        raise ValueError(
-            "model: needs a `first_conv` attribute that is a torch.nn.Conv1d "
-            "(models from evoaugflow.models.get_model have one)"
+        return (
+            f"model {name} has no convolutional first layer (no `first_conv` attribute that "
+            "is a torch.nn.Conv1d, as evoaugflow.models.get_model models have), so there are "
+            "no first-layer filters to read as motifs"
         )
     if not callable(getattr(model, "first_layer", None)):
-        raise ValueError("model: needs a `first_layer(x)` method returning (N, filters, L')")
+        return f"model {name} has no `first_layer(x)` method returning (N, filters, L')"
+    return None
+
+
+def _check_inputs(model, x, threshold, batch_size) -> None:
+    problem = first_layer_problem(model)
+    if problem is not None:
+        raise ValueError(f"model: {problem}")
     if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[1] != 4 or x.shape[0] < 1:
         shape = tuple(x.shape) if hasattr(x, "shape") else type(x).__name__
         raise ValueError(f"x: shape {shape}; expected a torch.Tensor of shape (N >= 1, 4, L)")
@@ -238,3 +260,85 @@ def write_filter_motifs(
         )
     write_meme(meme_path, motifs)
     write_text_atomic(table_path, table.to_csv(sep="\t", index=False))
+
+
+def write_no_filters(meme_path: str | os.PathLike, table_path: str | os.PathLike, reason: str):
+    """Write the empty filter outputs of a model whose filters cannot be read, atomically.
+
+    Parameters
+    ----------
+    meme_path : str or PathLike
+        A MEME header without motifs, whose last line is ``"No filters: <reason>"``
+        (read back by :func:`no_filters_reason`).
+    table_path : str or PathLike
+        The :func:`filter_table` columns without rows.
+    reason : str
+        E.g. :func:`first_layer_problem`'s answer.
+    """
+    header = ["MEME version 4", "", f"ALPHABET= {ALPHABET}", "", "strands: + -", ""]
+    write_text_atomic(meme_path, "\n".join([*header, f"{NO_FILTERS_PREFIX} {reason}", ""]))
+    table = filter_table(np.zeros(0, dtype=np.int64))
+    write_text_atomic(table_path, table.to_csv(sep="\t", index=False))
+
+
+def no_filters_reason(meme_path: str | os.PathLike) -> str | None:
+    """The reason in a MEME file written by :func:`write_no_filters`; None for any other."""
+    for line in open(meme_path).read().splitlines():
+        if line.startswith(NO_FILTERS_PREFIX):
+            return line[len(NO_FILTERS_PREFIX) :].strip()
+    return None
+
+
+def write_no_filter_matches(
+    matches_path: str | os.PathLike,
+    summary_path: str | os.PathLike,
+    logos_path: str | os.PathLike,
+    run: dict,
+    reason: str,
+) -> None:
+    """Tomtom outputs of a model without filters: no matches, a summary row, a notice.
+
+    Parameters
+    ----------
+    matches_path : str or PathLike
+        Tomtom table with its columns (:data:`evoaugflow.tomtom.TOMTOM_COLUMNS`) only.
+    summary_path : str or PathLike
+        One row: ``run`` (dataset, augset, stage, seed, ...), ``n_filters`` 0, hit rate,
+        mean best q-value and planted recovery NaN, no matched motifs, and ``note``
+        (the reason).
+    logos_path : str or PathLike
+        A 1200 x 600 PNG that states the reason in place of the filter logos.
+    run : dict
+        The run's identity columns.
+    reason : str
+        Why the model has no filters.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with atomic_path(matches_path) as tmp:
+        pd.DataFrame(columns=list(TOMTOM_COLUMNS)).to_csv(tmp, sep="\t", index=False)
+    row = dict(run)
+    row.update(
+        n_filters=0,
+        n_with_sites=0,
+        hit_rate=np.nan,
+        mean_best_q=np.nan,
+        n_matched_motifs=0,
+        planted_recovery=np.nan,
+        matched_motifs="",
+        note=f"{NO_FILTERS_PREFIX} {reason}",
+    )
+    with atomic_path(summary_path) as tmp:
+        pd.DataFrame([row]).to_csv(tmp, sep="\t", index=False)
+    figure = plt.figure(figsize=(12, 6), dpi=100)
+    figure.suptitle(
+        f"{run.get('dataset')} {run.get('augset')} {run.get('stage')} seed {run.get('seed')}: "
+        "first-layer filters"
+    )
+    figure.text(0.5, 0.5, f"{NO_FILTERS_PREFIX} {reason}", ha="center", va="center", wrap=True)
+    with atomic_path(logos_path, suffix=".png") as tmp:
+        figure.savefig(tmp, format="png", dpi=100)
+    plt.close(figure)

@@ -19,11 +19,21 @@ dropout) and a linear output layer. Design choices shared by all three:
   sigmoid is applied by :func:`evoaugflow.train.predict`.
 - The width of the first fully connected layer is computed from ``input_length``, so a
   model for augmented training is built with ``input_length = L + insert_max``.
+
+Any other ``torch.nn.Module`` that maps ``(N, 4, L)`` to ``(N, T)`` trains too:
+:func:`build_model` builds a paper model by name or a user model from its class path
+``package.module:Class``, :func:`model_spec` is the record ``model.pt`` keeps and
+:func:`rebuild_model` turns back into a model, :func:`check_model` checks the input
+length and task count (by ``config``, or one probe forward pass), and
+:func:`reset_model` draws a fresh run's weights from the seed.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import math
+import re
 
 import torch
 from torch import nn
@@ -287,3 +297,301 @@ def get_model(name: str, input_length: int, n_tasks: int, **kwargs) -> GenomicCN
         dropout=_probability("dropout", settings["dropout"], name),
         task=settings["task"],
     )
+
+
+# ---------------------------------------------------------------------------------------
+# any model: build from a name or an importable class, record, re-initialise, check
+# ---------------------------------------------------------------------------------------
+
+#: What a user model class looks like in a config: ``package.module:Class``.
+MODEL_CLASS_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*([.][A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"
+# Arguments that build_model passes to a user class itself when its signature names them.
+_SHAPE_ARGUMENTS = ("input_length", "n_tasks")
+# Attribute of a model built by build_model from a class path: the record that rebuilds it.
+SPEC_ATTRIBUTE = "evoaugflow_spec"
+
+
+def import_model_class(class_path: str) -> type[nn.Module]:
+    """Import the ``torch.nn.Module`` subclass named by ``package.module:Class``.
+
+    Raises
+    ------
+    ValueError
+        When the path does not have that form, the module does not import, it has no
+        such attribute, or the attribute is not an ``nn.Module`` subclass.
+    """
+    if not isinstance(class_path, str) or not re.match(MODEL_CLASS_PATTERN, class_path):
+        raise ValueError(
+            f"model {class_path!r} is neither one of {', '.join(MODEL_NAMES)} nor an "
+            "importable class written as 'package.module:Class'"
+        )
+    module_name, class_name = class_path.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(
+            f"model {class_path!r}: module {module_name!r} does not import ({error}); put "
+            "it on PYTHONPATH or install its package"
+        ) from error
+    model_class = getattr(module, class_name, None)
+    if not (isinstance(model_class, type) and issubclass(model_class, nn.Module)):
+        raise ValueError(
+            f"model {class_path!r}: {module_name} has no torch.nn.Module subclass named "
+            f"{class_name!r}"
+        )
+    return model_class
+
+
+def _class_arguments(model_class, class_path: str, input_length, n_tasks, kwargs) -> dict:
+    """Keyword arguments for ``model_class``: ``kwargs`` plus the shape arguments it names.
+
+    Raises ValueError, naming the class, when they do not fit its signature.
+    """
+    parameters = inspect.signature(model_class).parameters
+    clash = sorted(set(kwargs) & set(_SHAPE_ARGUMENTS))
+    if clash:
+        raise ValueError(
+            f"model_kwargs of {class_path!r} set {clash}: these come from the data and the "
+            "augmentation; leave them out"
+        )
+    shapes = {"input_length": input_length, "n_tasks": n_tasks}
+    arguments = {k: v for k, v in shapes.items() if k in parameters}
+    arguments.update(kwargs)
+    try:
+        inspect.signature(model_class).bind(**arguments)
+    except TypeError as error:
+        accepted = [name for name in parameters if name not in _SHAPE_ARGUMENTS]
+        raise ValueError(
+            f"model_kwargs {sorted(kwargs)} do not fit {class_path}{inspect.signature(model_class)}"
+            f" ({error}); it accepts {accepted} (input_length and n_tasks are passed by "
+            "evoaugflow where the class names them)"
+        ) from error
+    return arguments
+
+
+def check_model_kwargs(model: str, kwargs: dict) -> None:
+    """Check, without building anything, that ``kwargs`` fit ``model``.
+
+    Parameters
+    ----------
+    model : str
+        One of `MODEL_NAMES` or ``package.module:Class``.
+    kwargs : dict
+        The keyword arguments the model will be built with.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, a class that does not import, or keywords that the
+        preset or the class signature does not accept.
+    """
+    if model in _PRESETS:
+        unknown = sorted(set(kwargs) - set(_PRESETS[model]))
+        if unknown:
+            raise ValueError(
+                f"model_kwargs {unknown} are not settings of {model!r}: allowed are "
+                f"{', '.join(sorted(_PRESETS[model]))}"
+            )
+        return
+    _class_arguments(import_model_class(model), model, 1, 1, dict(kwargs))
+
+
+def build_model(
+    model: str, input_length: int, n_tasks: int, task: str | None = None, **kwargs
+) -> nn.Module:
+    """Build a paper model by name or a user model from its class path.
+
+    Parameters
+    ----------
+    model : str
+        One of `MODEL_NAMES` (then this is :func:`get_model`), or ``package.module:Class``
+        naming a ``torch.nn.Module`` subclass whose instances map ``(N, 4, input_length)``
+        to ``(N, n_tasks)``.
+    input_length : int
+        Model input length (L, or L + insert_max with insertion). Passed to a class
+        whose ``__init__`` has an ``input_length`` parameter.
+    n_tasks : int
+        Number of outputs; passed to a class whose ``__init__`` has ``n_tasks``.
+    task : {"binary", "regression"}, optional
+        What the outputs mean, for a paper model (default None: the preset's). A user
+        model's task is the caller's business (``train_stage(task=...)``).
+    **kwargs
+        Layer settings of a paper model, or the class's other keyword arguments.
+
+    Returns
+    -------
+    torch.nn.Module
+        A user model carries ``evoaugflow_spec`` (``class``, ``kwargs``,
+        ``input_length``, ``n_tasks``), which :func:`rebuild_model` turns back into it.
+    """
+    if model in _PRESETS:
+        return get_model(model, input_length, n_tasks, **kwargs, **({"task": task} if task else {}))
+    for arg, value in (("input_length", input_length), ("n_tasks", n_tasks)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{arg}={value!r} for model {model!r}: expected a positive integer")
+    model_class = import_model_class(model)
+    instance = model_class(**_class_arguments(model_class, model, input_length, n_tasks, kwargs))
+    spec = {
+        "class": model,
+        "kwargs": dict(kwargs),
+        "input_length": input_length,
+        "n_tasks": n_tasks,
+    }
+    setattr(instance, SPEC_ATTRIBUTE, spec)
+    return instance
+
+
+def rebuild_model(spec: dict) -> nn.Module:
+    """Build the architecture a model record describes (weights freshly initialised).
+
+    Parameters
+    ----------
+    spec : dict
+        A ``GenomicCNN.config``, or a user model's record from :func:`model_spec`.
+
+    Raises
+    ------
+    ValueError
+        For a record of a user model given to ``train_stage`` without a class path
+        and arguments (``kwargs`` None): that one needs the caller's instance.
+    """
+    if "class" not in spec:
+        return get_model(**spec)
+    if spec.get("kwargs") is None:
+        raise ValueError(
+            f"the record names class {spec['class']!r} but not its arguments (the model was "
+            "not built with evoaugflow.models.build_model): pass an instance, e.g. "
+            "load_model(path, model=YourClass(...))"
+        )
+    return build_model(spec["class"], spec["input_length"], spec["n_tasks"], **spec["kwargs"])
+
+
+def model_spec(model: nn.Module, input_length: int, n_tasks: int) -> dict:
+    """The record of ``model`` that ``model.pt`` keeps as ``model_config``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A paper model (its ``config``), a model from :func:`build_model`, or any other
+        module (its class path with ``kwargs`` None: not rebuildable by itself).
+    input_length, n_tasks : int
+        The input length and task count the model is trained on.
+
+    Returns
+    -------
+    dict
+        ``GenomicCNN.config``, or ``class``, ``kwargs``, ``input_length``, ``n_tasks``.
+    """
+    if isinstance(model, GenomicCNN):
+        return model.config
+    spec = getattr(model, SPEC_ATTRIBUTE, None)
+    if spec is not None:
+        return spec
+    model_class = type(model)
+    return {
+        "class": f"{model_class.__module__}:{model_class.__qualname__}",
+        "kwargs": None,
+        "input_length": input_length,
+        "n_tasks": n_tasks,
+    }
+
+
+def model_input_length(model: nn.Module) -> int | None:
+    """Input length a model was built or trained for, None where nothing records it."""
+    record = getattr(model, "config", None)
+    if not isinstance(record, dict):
+        record = getattr(model, SPEC_ATTRIBUTE, None) or {}
+    return record.get("input_length")
+
+
+def check_model(model: nn.Module, input_length: int, n_tasks: int) -> dict:
+    """Check that ``model`` maps ``(N, 4, input_length)`` to ``(N, n_tasks)``; its record.
+
+    A paper model is checked through its ``config``; any other model (and a user model
+    whose record names other sizes) by one forward pass of two all-zero sequences in
+    evaluation mode, without gradients, on the device of its parameters. Its mode is
+    restored.
+
+    Returns
+    -------
+    dict
+        :func:`model_spec` of the model.
+
+    Raises
+    ------
+    ValueError
+        Naming the size to build the model with.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    spec = model_spec(model, input_length, n_tasks)
+    if spec.get("input_length") != input_length:
+        raise ValueError(
+            f"the model was built for input_length={spec['input_length']} but the data with "
+            f"this augmenter give inputs of length {input_length}: build the model with "
+            f"input_length={input_length}"
+        )
+    if spec.get("n_tasks") != n_tasks:
+        raise ValueError(
+            f"model has n_tasks={spec['n_tasks']} but the data have {n_tasks} tasks: build "
+            "the model with the data's n_tasks"
+        )
+    if isinstance(model, GenomicCNN):
+        return spec
+    parameter = next(iter(model.parameters()), None)
+    device = "cpu" if parameter is None else parameter.device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(torch.zeros(2, 4, input_length, device=device))
+    except Exception as error:
+        raise ValueError(
+            f"the model failed on a (2, 4, {input_length}) batch ({type(error).__name__}: "
+            f"{error}); it must map one-hot (N, 4, {input_length}) to (N, {n_tasks})"
+        ) from error
+    finally:
+        model.train(was_training)
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, n_tasks):
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(
+            f"the model maps a (2, 4, {input_length}) batch to {shape}; it must return "
+            f"(N, n_tasks) = (2, {n_tasks}) raw outputs (logits or values)"
+        )
+    return spec
+
+
+def reset_model(model: nn.Module) -> None:
+    """Draw fresh weights for every parameter from the global torch RNG.
+
+    A model with its own ``reset_parameters`` (the paper models) is reset by it; any
+    other model by calling ``reset_parameters()`` (or ``_reset_parameters()``, which
+    ``nn.MultiheadAttention`` has instead) on each submodule that has one, in
+    ``model.modules()`` order. Called after ``torch.manual_seed(seed)``, this makes the
+    starting weights a function of the seed alone.
+
+    Raises
+    ------
+    ValueError
+        When a submodule holds parameters but has no reset method: its starting values
+        would depend on how the caller built it, not on the seed.
+    """
+    if callable(getattr(model, "reset_parameters", None)):
+        model.reset_parameters()
+        return
+    resets, stuck = [], []
+    for name, module in model.named_modules():
+        reset = getattr(module, "reset_parameters", None) or getattr(
+            module, "_reset_parameters", None
+        )
+        if callable(reset):
+            resets.append(reset)
+        elif any(True for _ in module.parameters(recurse=False)):
+            stuck.append(f"{name or '(model)'} ({type(module).__name__})")
+    if stuck:
+        raise ValueError(
+            f"parameters of {', '.join(stuck)} have no reset_parameters(): define one on "
+            "that module (or on the model) so that the seed sets every starting weight"
+        )
+    for reset in resets:
+        reset()

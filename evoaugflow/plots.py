@@ -102,7 +102,11 @@ def _draw_models(ax: Axes, runs: pd.DataFrame, value: str, colors: dict[str, str
             & (runs["stage"] == model.stage)
         ][value].dropna()
         # Spread seeds evenly left of the slot centre: deterministic, no overlap.
-        offsets = np.linspace(-0.3, -0.1, len(seeds)) if len(seeds) > 1 else np.array([-0.2])
+        # (No seed has a value where a model has none, e.g. filters of a model without a
+        # convolutional first layer: the slot stays empty.)
+        offsets = (
+            np.linspace(-0.3, -0.1, len(seeds)) if len(seeds) > 1 else np.full(len(seeds), -0.2)
+        )
         color = colors[model.augset]
         marker = _STAGE_MARKERS.get(model.stage, _OTHER_MARKER)
         ax.scatter(slot + offsets, seeds, s=16, color=color, alpha=0.55, marker=marker)

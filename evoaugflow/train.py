@@ -21,6 +21,7 @@ same number of threads), as a run that was never interrupted.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import io
 import json
@@ -41,7 +42,7 @@ from evoaugflow.augment import Augmenter
 from evoaugflow.data import SequenceData
 from evoaugflow.io import atomic_path, write_json
 from evoaugflow.metrics import classification_metrics, regression_metrics
-from evoaugflow.models import TASKS, get_model
+from evoaugflow.models import TASKS, check_model, model_input_length, rebuild_model, reset_model
 
 MODEL_FORMAT = "evoaugflow-model-v1"
 CHECKPOINT_FORMAT = "evoaugflow-checkpoint-v1"
@@ -120,6 +121,60 @@ def _autocast(device: torch.device, bf16: bool):
     if bf16:
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+# glibc mallopt parameters (malloc.h) and the defaults restored after training.
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+_DEFAULT_TRIM_THRESHOLD, _DEFAULT_MMAP_MAX = 128 * 1024, 65536
+# Freed memory that glibc keeps for reuse before giving it back to the system.
+_KEPT_BYTES = 2**30
+
+
+def _glibc():
+    """The C library when it is glibc (it has ``mallopt``), else None."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
+@contextlib.contextmanager
+def fast_cpu_steps(enabled: bool = True):
+    """Remove two CPU costs of a training step that are not the model's work.
+
+    - Denormal floats (magnitudes below 1.2e-38 in float32) take a slow path in CPU
+      arithmetic; they are flushed to zero (``torch.set_flush_denormal``).
+    - Activations above 32 MiB (batch 128 of the paper's DeepSTARR and Basset models)
+      are, by glibc's default, mapped afresh at every allocation and unmapped when
+      freed, so every step zero-fills them page by page: 37,000-210,000 page faults
+      per step and about a sixth of the step's CPU time (benchmarks/README.md). With
+      glibc, freed blocks are kept for reuse (no mmap for large blocks, up to 1 GiB
+      kept) while the block runs; on exit the defaults are set back and the kept
+      memory is returned (``malloc_trim``).
+
+    Both are deterministic: a seed still gives the same weights bit for bit. torch has
+    no getter for the denormal flag, so on exit it is set back to False, torch's
+    default. No effect on CUDA kernels.
+
+    Parameters
+    ----------
+    enabled : bool, default True
+        False runs the block with the defaults (for benchmarks).
+    """
+    libc = _glibc() if enabled else None
+    torch.set_flush_denormal(enabled)
+    if libc is not None:
+        libc.mallopt(_M_MMAP_MAX, 0)
+        libc.mallopt(_M_TRIM_THRESHOLD, _KEPT_BYTES)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+        if libc is not None:
+            libc.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX)
+            libc.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
+            libc.malloc_trim(0)
 
 
 def _loss_function(task: str) -> torch.nn.Module:
@@ -348,6 +403,7 @@ def _cpu_copy(model: torch.nn.Module) -> dict:
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
+@fast_cpu_steps()
 def train_stage(
     model: torch.nn.Module,
     data: SequenceData,
@@ -375,12 +431,16 @@ def train_stage(
 
     Parameters
     ----------
-    model : GenomicCNN
-        Model from :func:`evoaugflow.models.get_model`; its ``input_length`` must equal
-        ``augmenter.output_length(L)`` (or L without insertion). A fresh run starts from
-        weights drawn by ``model.reset_parameters()`` after ``torch.manual_seed(seed)``,
-        or from ``init_from``; the weights it holds on entry are
-        discarded. On return it holds the best weights, on ``device``.
+    model : torch.nn.Module
+        Maps one-hot ``(N, 4, augmenter.output_length(L))`` (or L without insertion) to
+        raw outputs ``(N, T)``: a paper model from :func:`evoaugflow.models.get_model`
+        (checked through its ``config``), or any other module (checked by one forward
+        pass, see :func:`evoaugflow.models.check_model`; build it with
+        :func:`evoaugflow.models.build_model` so that :func:`load_model` can rebuild it
+        alone). A fresh run starts from weights drawn by
+        :func:`evoaugflow.models.reset_model` after ``torch.manual_seed(seed)``, or from
+        ``init_from``; the weights it holds on entry are discarded. On return it holds
+        the best weights, on ``device``.
     data : SequenceData
         Train and valid splits are used; x ``(N, 4, L)``, y ``(N, T)``.
     out_dir : str or PathLike
@@ -391,7 +451,7 @@ def train_stage(
         when a run starts.
     task : {"binary", "regression"}
         Loss: binary cross-entropy on logits, or mean squared error. Must match
-        ``model.task``.
+        ``model.task`` where the model has one.
     augmenter : Augmenter, optional
         Training augmentation, applied to every batch (default None: no augmentation).
         Its deterministic ``pad`` is applied to the validation split. Must be None for
@@ -467,12 +527,6 @@ def train_stage(
         raise ValueError(f"task={task!r}: choose one of {', '.join(TASKS)}")
     if stage not in STAGES:
         raise ValueError(f"stage={stage!r}: choose one of {', '.join(STAGES)}")
-    if not isinstance(getattr(model, "config", None), dict) or not hasattr(
-        model, "reset_parameters"
-    ):
-        raise ValueError(
-            "model has no config or reset_parameters: build it with evoaugflow.models.get_model"
-        )
     if getattr(model, "task", task) != task:
         raise ValueError(
             f"task={task!r} but the model was built for task {model.task!r}: pass "
@@ -506,30 +560,21 @@ def train_stage(
 
     init_record = None if init_from is None else _read_model_file(init_from)
     pad_augmenter = augmenter
-    if init_record is not None:
-        if _json_normalised(init_record["model_config"]) != _json_normalised(model.config):
-            raise ValueError(
-                f"init_from={init_from} holds a model with config {init_record['model_config']}"
-                f", which differs from model.config {model.config}; build the model with "
-                "get_model(**that config)"
-            )
-        if augmenter is None:
-            pad_augmenter = Augmenter.from_config(init_record["augment"])
+    if init_record is not None and augmenter is None:
+        pad_augmenter = Augmenter.from_config(init_record["augment"])
     sequence_length = data.sequence_length
     input_length = (
         sequence_length if pad_augmenter is None else pad_augmenter.output_length(sequence_length)
     )
-    if model.config["input_length"] != input_length:
-        raise ValueError(
-            f"model.config['input_length'] is {model.config['input_length']} but the data "
-            f"(L={sequence_length}) with this augmenter give inputs of length {input_length}: "
-            f"build the model with input_length={input_length}"
-        )
-    if model.config["n_tasks"] != data.n_tasks:
-        raise ValueError(
-            f"model has n_tasks={model.config['n_tasks']} but the data have {data.n_tasks} "
-            "tasks: build the model with the data's n_tasks"
-        )
+    # Any nn.Module mapping (N, 4, input_length) to (N, n_tasks); its record rebuilds it.
+    model_config = check_model(model, input_length, data.n_tasks)
+    if init_record is not None:
+        if _json_normalised(init_record["model_config"]) != _json_normalised(model_config):
+            raise ValueError(
+                f"init_from={init_from} holds a model with config {init_record['model_config']}"
+                f", which differs from this model's {model_config}; build the model from "
+                "that config (evoaugflow.models.rebuild_model)"
+            )
     start_candidate = init_record is not None and keep_start
 
     pad_config = None if pad_augmenter is None else pad_augmenter.to_config()
@@ -547,7 +592,7 @@ def train_stage(
             "seed": seed,
             "device": str(device),
             "bf16": bf16,
-            "model_config": model.config,
+            "model_config": model_config,
             "augment": None if augmenter is None else augmenter.to_config(),
             "pad_augment": pad_config,
             "init_from": None if init_from is None else str(Path(init_from).resolve()),
@@ -635,7 +680,7 @@ def train_stage(
         if init_record is not None:
             model.load_state_dict(init_record["state_dict"])
         else:
-            model.reset_parameters()
+            reset_model(model)
         state = {
             "format": CHECKPOINT_FORMAT,
             "history": [],
@@ -647,7 +692,7 @@ def train_stage(
             "finished": False,
             "model_record": {
                 "format": MODEL_FORMAT,
-                "model_config": model.config,
+                "model_config": model_config,
                 "task": task,
                 "augment": pad_config,
                 "sequence_length": sequence_length,
@@ -747,7 +792,9 @@ def train_stage(
 
 
 def load_model(
-    path: str | os.PathLike, device: str | torch.device = "cpu"
+    path: str | os.PathLike,
+    device: str | torch.device = "cpu",
+    model: torch.nn.Module | None = None,
 ) -> tuple[torch.nn.Module, Augmenter | None, dict]:
     """Rebuild a trained model from its ``model.pt``.
 
@@ -757,11 +804,16 @@ def load_model(
         A ``model.pt`` written by :func:`train_stage`.
     device : {"auto", "cpu", "cuda"} or torch.device, default "cpu"
         Where to put the model.
+    model : torch.nn.Module, optional
+        An instance of the recorded architecture to load the weights into. Default
+        None: rebuilt from the record (:func:`evoaugflow.models.rebuild_model`), which
+        needs it for a user model not built by :func:`evoaugflow.models.build_model`.
 
     Returns
     -------
-    model : GenomicCNN
-        In evaluation mode, with the best weights.
+    model : torch.nn.Module
+        In evaluation mode, with the best weights; ``model.task`` is set from the record
+        where the model has no ``task``.
     augmenter : Augmenter or None
         The augmenter whose ``pad`` the model's inputs need (None for a baseline).
     meta : dict
@@ -769,8 +821,11 @@ def load_model(
         ``augment``, ``sequence_length``, ``stage``).
     """
     record = _read_model_file(path)
-    model = get_model(**record["model_config"])
+    if model is None:
+        model = rebuild_model(record["model_config"])
     model.load_state_dict(record["state_dict"])
+    if not hasattr(model, "task"):
+        model.task = record["task"]
     model.to(resolve_device(device)).eval()
     meta = {key: value for key, value in record.items() if key != "state_dict"}
     return model, Augmenter.from_config(record["augment"]), meta
@@ -782,13 +837,15 @@ def predict(
     batch_size: int = 256,
     device: str | torch.device = "auto",
     augmenter: Augmenter | None = None,
+    task: str | None = None,
 ) -> np.ndarray:
     """Predictions of a model in evaluation mode.
 
     Parameters
     ----------
-    model : GenomicCNN
-        Moved to ``device`` and left in evaluation mode.
+    model : torch.nn.Module
+        Moved to ``device`` and left in evaluation mode; ``model.task`` says whether
+        outputs are logits (see :func:`load_model`).
     x : torch.Tensor or numpy.ndarray, shape=(N, 4, L)
         One-hot sequences.
     batch_size : int, default 256
@@ -797,21 +854,29 @@ def predict(
         See :func:`resolve_device`.
     augmenter : Augmenter, optional
         When given, its deterministic ``pad`` is applied to ``x`` first (default None).
+    task : {"binary", "regression"}, optional
+        What the outputs are (default None: ``model.task``).
 
     Returns
     -------
     numpy.ndarray, shape=(N, n_tasks), float32
-        Probabilities (sigmoid of the logits) for ``model.task == "binary"``, values for
+        Probabilities (sigmoid of the logits) for task ``"binary"``, values for
         ``"regression"``.
     """
     _positive_int("batch_size", batch_size)
+    task = getattr(model, "task", None) if task is None else task
+    if task not in TASKS:
+        raise ValueError(
+            f"task={task!r}: pass task='binary' or 'regression' for a model without a "
+            "task attribute (load_model sets it from the record)"
+        )
     x = torch.as_tensor(x, dtype=torch.float32)
     if x.ndim != 3 or x.shape[1] != 4:
         raise ValueError(f"x has shape {tuple(x.shape)}; expected one-hot (N, 4, L)")
     if augmenter is not None:
         x = augmenter.pad(x)
-    expected = model.config["input_length"]
-    if x.shape[2] != expected:
+    expected = model_input_length(model)
+    if expected is not None and x.shape[2] != expected:
         raise ValueError(
             f"x has length {x.shape[2]} but the model takes {expected}: pass the augmenter "
             "returned by load_model, whose padding makes up the difference"
@@ -822,7 +887,7 @@ def predict(
     with torch.no_grad():
         for start in range(0, len(x), batch_size):
             batch_out = model(x[start : start + batch_size].to(device)).float()
-            if model.task == "binary":
+            if task == "binary":
                 batch_out = torch.sigmoid(batch_out)
             outputs.append(batch_out.cpu())
     return torch.cat(outputs).numpy()

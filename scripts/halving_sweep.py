@@ -21,7 +21,7 @@ import torch
 from evoaugflow import summary, sweep
 from evoaugflow.augment import Augmenter
 from evoaugflow.data import load_dataset
-from evoaugflow.models import get_model
+from evoaugflow.models import build_model
 from evoaugflow.train import evaluate, train_stage
 
 run = snakemake.params.run
@@ -44,9 +44,7 @@ def train_and_score(candidate, epochs):
     """Validation metric of ``candidate`` after ``epochs`` epochs of stage 1 in total."""
     augmenter = Augmenter.from_config(candidate.augment_spec)
     length = augmenter.output_length(data.sequence_length)
-    model = get_model(
-        run["model"], length, data.n_tasks, **{**run["model_kwargs"], "task": run["task"]}
-    )
+    model = build_model(run["model"], length, data.n_tasks, task=run["task"], **run["model_kwargs"])
     folder = Path(workspace.name) / candidate.name
     train_stage(
         model,

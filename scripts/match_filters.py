@@ -8,12 +8,20 @@ import numpy as np
 import pandas as pd
 
 from evoaugflow.attribution import plot_filter_logos
+from evoaugflow.filters import no_filters_reason, write_no_filter_matches
 from evoaugflow.io import atomic_path
 from evoaugflow.jaspar import fetch_motifs
 from evoaugflow.meme import read_meme
 from evoaugflow.tomtom import best_matches, filter_summary, tomtom
 
 params = snakemake.params
+reason = no_filters_reason(snakemake.input.meme)
+if reason is not None:
+    # The model has no filters (see extract_filters): empty matches, a row that says why.
+    print(f"no filters: {reason}")
+    output = snakemake.output
+    write_no_filter_matches(output.matches, output.summary, output.logos, params.run, reason)
+    raise SystemExit(0)
 queries = read_meme(snakemake.input.meme)
 targets = read_meme(snakemake.input.jaspar)
 table = tomtom(queries, targets, exclude=params.exclude, use_meme_binary=params.use_meme_binary)

@@ -10,7 +10,7 @@ import torch
 
 from evoaugflow.augment import Augmenter
 from evoaugflow.data import load_dataset
-from evoaugflow.models import get_model
+from evoaugflow.models import build_model
 from evoaugflow.train import load_model, train_stage
 
 run = snakemake.params.run
@@ -27,9 +27,7 @@ data = load_dataset(
 if run["stage"] == "stage1":
     augmenter = Augmenter.from_config(run["augment"])
     length = augmenter.output_length(data.sequence_length) if augmenter else data.sequence_length
-    model = get_model(
-        run["model"], length, data.n_tasks, **{**run["model_kwargs"], "task": run["task"]}
-    )
+    model = build_model(run["model"], length, data.n_tasks, task=run["task"], **run["model_kwargs"])
     init_from = None
 else:
     # Finetuning starts from the stage-1 best weights, on the original data.
