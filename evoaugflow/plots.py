@@ -144,6 +144,7 @@ def plot_metric_by_augset(
     path: str | os.PathLike,
     *,
     split: str = "test",
+    oracle: float | None = None,
 ) -> Path:
     """A metric of every augmentation set and stage, seeds overlaid (paper Fig. 1b, 2a-b).
 
@@ -160,6 +161,9 @@ def plot_metric_by_augset(
         PNG to write, ``FIGURE_PIXELS`` in size.
     split : {"test", "valid"}, default "test"
         Split to draw.
+    oracle : float or None, default None
+        The truth function's value of the metric (the ceiling of a synthetic task), drawn
+        as a line; None draws none (real data).
 
     Returns
     -------
@@ -181,6 +185,9 @@ def plot_metric_by_augset(
     if not reference.empty:
         handles.append(ax.axhline(reference["mean"].iloc[0], color=_BASELINE_COLOR, ls="--", lw=1))
         labels.append("baseline mean")
+    if oracle is not None:
+        handles.append(ax.axhline(oracle, color="black", ls=":", lw=1.5))
+        labels.append("oracle (truth function)")
     direction = "higher" if summary.higher_is_better(metric) else "lower"
     ax.legend(handles, labels, fontsize=8, loc="best")
     ax.set_title(f"{dataset}: {split} {metric} by augmentation set and stage")

@@ -90,6 +90,9 @@ BASSET_TASKS = (
 BASSET_PAIR = (2, 3, 50)
 P_LOW, P_HIGH = 0.03, 0.95
 
+#: The ChIP-ed factor of the ChIP-like set unless its ``synthetic.focal`` says otherwise.
+CHIP_DEFAULT_FOCAL = "CTCF"
+
 # ChIP-like set, grounded in the REST ChIP-seq set of the paper (REST_200.h5, scanned with
 # JASPAR MA0138.2 by benchmarks/rest_scan.py; the numbers are in docs/benchmark.md).
 # Focal element per class, (strong, weak) rates; the rest of the peaks have none. Strong
@@ -789,7 +792,7 @@ def _narrowpeak(chrom, start, end, names, summit, signal) -> pd.DataFrame:
 def make_chip_benchmark(
     out_dir: str | os.PathLike,
     panel: Sequence[str] = DEFAULT_PANEL,
-    focal: str = "CTCF",
+    focal: str = CHIP_DEFAULT_FOCAL,
     n_chromosomes: int = 3,
     chromosome_length: int = 2_000_000,
     n_chip_peaks: int = 2000,
@@ -1009,7 +1012,9 @@ def make_chip_benchmark(
     }
 
 
-def chip_truth_score(x: np.ndarray, truth: pd.DataFrame, focal: str = "CTCF") -> np.ndarray:
+def chip_truth_score(
+    x: np.ndarray, truth: pd.DataFrame, focal: str = CHIP_DEFAULT_FOCAL
+) -> np.ndarray:
     """Posterior that a ChIP-like window is a ChIP peak, from what the generator planted.
 
     The generator makes the focal element (strong, weak or none, :data:`CHIP_FOCAL_RATES`)
@@ -1273,7 +1278,7 @@ def oracle_scores(
         n_tasks = int(truth.attrs.get("n_tasks", 8))
         return basset_truth_function(x, motifs, n_tasks), "true probability"
     if source == "synthetic_chip":
-        focal = truth.attrs.get("focal", "CTCF")
+        focal = truth.attrs.get("focal", CHIP_DEFAULT_FOCAL)
         return chip_truth_score(x, truth, focal)[:, None], "posterior of a ChIP peak"
     raise ValueError(
         f"source: {source!r} has no known truth function; expected one of {list(ORACLE_SOURCES)}"
@@ -1286,7 +1291,7 @@ def oracle_metrics(
     truth_tsv: str | os.PathLike,
     panel: Sequence[str] = DEFAULT_PANEL,
     release: str = "JASPAR2022",
-    focal: str = "CTCF",
+    focal: str = CHIP_DEFAULT_FOCAL,
     splits: Sequence[str] = ("valid", "test"),
 ) -> pd.DataFrame:
     """Metrics of the truth function itself against the noisy labels of each split.
