@@ -430,6 +430,7 @@ def make_deepstarr_benchmark(
     length: int = 249,
     seed: int = 0,
     release: str = "JASPAR2022",
+    instance_sharpness: float = 1.0,
 ) -> dict:
     """Write a DeepSTARR-like regression data set with a known function.
 
@@ -449,6 +450,11 @@ def make_deepstarr_benchmark(
     length : int, default=249
     seed : int, default=0
     release : str, default="JASPAR2022"
+    instance_sharpness : float, default=1.0
+        Exponent applied to the PFM before sampling instances, > 0 (see
+        :func:`make_basset_benchmark`). With 1, many sites of degenerate motifs cannot be
+        told from background, yet count in the truth: label variance no model of the
+        sequence can explain.
 
     Returns
     -------
@@ -456,7 +462,11 @@ def make_deepstarr_benchmark(
         Split sizes, and the signal and noise variance of each task.
     """
     sizes = _split_sizes(n_train, n_valid, n_test)
-    motifs = load_panel(panel, release)
+    if not instance_sharpness > 0:
+        raise ValueError(
+            f"instance_sharpness: {instance_sharpness}; expected > 0 (1 = sample the PFM)"
+        )
+    motifs = [_sharpen(m, instance_sharpness) for m in load_panel(panel, release)]
     rng = np.random.default_rng(seed)
     arrays, truths, record = {}, [], {"seed": seed}
     for split, n in sizes.items():
