@@ -1,7 +1,7 @@
 """Seed spread of one cell of the benchmark: train the same model on the same data per seed.
 
-For issue 15 (power): trains stage 1 (no augmentation: the baseline cell) of one data set
-for several seeds with the given settings, on one CPU thread, and prints per seed the test
+For issue 15 (power): trains stage 1 of one data set (no augmentation: the baseline cell;
+``--augment``: an EvoAug cell) for several seeds with the given settings, on one CPU thread, and prints per seed the test
 metric (task mean), the best epoch, the train and valid loss at the best epoch and the
 seconds, then the mean and sd over seeds. Run one setting at a time (a loaded machine
 makes the seconds comparable only within one run).
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from evoaugflow.augment import Augmenter
 from evoaugflow.data import load_dataset
 from evoaugflow.models import get_model
 from evoaugflow.train import evaluate, train_stage
@@ -41,6 +42,11 @@ def main():
     parser.add_argument("--lr-patience", type=int, default=2)
     parser.add_argument("--downsample", type=int, default=None)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--augment",
+        default=None,
+        help="augmentation spec of Augmenter.from_config as JSON (default: none, the baseline)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = load_dataset(args.data, downsample=args.downsample)
@@ -49,9 +55,11 @@ def main():
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as folder:
             torch.manual_seed(seed)
+            augmenter = Augmenter.from_config(json.loads(args.augment) if args.augment else None)
+            length = data.sequence_length
             model = get_model(
                 args.model,
-                data.sequence_length,
+                augmenter.output_length(length) if augmenter else length,
                 data.n_tasks,
                 **json.loads(args.model_kwargs),
             )
@@ -61,6 +69,7 @@ def main():
                 data,
                 folder,
                 task=args.task,
+                augmenter=augmenter,
                 lr=args.lr,
                 max_epochs=args.max_epochs,
                 batch_size=args.batch_size,

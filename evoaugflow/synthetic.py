@@ -4,7 +4,7 @@ Every benchmark is generated from one ``seed`` by a single :class:`numpy.random.
 and is bit-for-bit reproducible. Background DNA is i.i.d. with human base composition
 (A = T = 0.295, C = G = 0.205, about 41 % GC). Motif instances are *sampled* from the
 motif's position probability matrix (each position drawn from its column; the Basset-like
-set can sharpen the matrix first) and put on a random strand (reverse complement on ``-``).
+and DeepSTARR-like sets sharpen the matrix first) and put on a random strand (reverse complement on ``-``).
 
 Four generators mirror the paper's data sets:
 
@@ -430,12 +430,13 @@ def make_deepstarr_benchmark(
     length: int = 249,
     seed: int = 0,
     release: str = "JASPAR2022",
-    instance_sharpness: float = 1.0,
+    instance_sharpness: float = 2.0,
 ) -> dict:
     """Write a DeepSTARR-like regression data set with a known function.
 
     Each sequence has 4 slots, each occupied with probability 0.6 by one panel motif (70 %)
-    or a grammar pair (30 %, half of them arranged correctly). Targets are
+    or a grammar pair (30 %, half of them arranged correctly); instances are sampled from
+    the PFM raised to ``instance_sharpness``. Targets are
     :func:`deepstarr_truth_function` plus Gaussian noise (sd :data:`DEEPSTARR_NOISE_SD`).
 
     Parameters
@@ -450,11 +451,14 @@ def make_deepstarr_benchmark(
     length : int, default=249
     seed : int, default=0
     release : str, default="JASPAR2022"
-    instance_sharpness : float, default=1.0
+    instance_sharpness : float, default=2.0
         Exponent applied to the PFM before sampling instances, > 0 (see
-        :func:`make_basset_benchmark`). With 1, many sites of degenerate motifs cannot be
-        told from background, yet count in the truth: label variance no model of the
-        sequence can explain.
+        :func:`make_basset_benchmark`). With 1 (the PFM itself) many sites of degenerate
+        motifs cannot be told from background, yet count in the truth: label variance no
+        model of the sequence can explain (27 % of the sites score below
+        :func:`motif_threshold` with 1, 1.5 % with 2; a linear model of motif scan counts reached
+        test Pearson 0.80 with 1, 0.89 with 2; the noise-free truth 0.98; see
+        docs/benchmark.md), and the quick CNN overfit to it.
 
     Returns
     -------

@@ -413,3 +413,20 @@ def test_oracle_deepstarr_and_basset_known_answers(tmp_path):
     assert 0.75 < value["auroc", "mean"] < 1.0
     with pytest.raises(ValueError, match="no known truth function"):
         synthetic.oracle_scores("h5", np.zeros((1, 4, 10)), pd.DataFrame())
+
+
+def test_deepstarr_sites_are_readable_from_the_sequence(tmp_path, motifs):
+    """Issue 15: the truth counts planted sites; nearly all must stand out of background."""
+    thresholds = {m.name: synthetic.motif_threshold(m)[0] for m in motifs}
+    fractions = {}
+    for sharpness in (1.0, 2.0):
+        h5, tsv = tmp_path / f"{sharpness}.h5", tmp_path / f"{sharpness}.tsv"
+        kwargs = dict(n_train=300, n_valid=10, n_test=10, seed=4)
+        synthetic.make_deepstarr_benchmark(h5, tsv, instance_sharpness=sharpness, **kwargs)
+        truth = pd.read_csv(tsv, sep="\t").query("split == 'train'")
+        scores = _instance_scores(_h5(h5)["X_train"], truth, motifs)
+        fractions[sharpness] = np.mean(scores >= truth["motif"].map(thresholds).to_numpy())
+    assert fractions[1.0] < 0.8  # sampled from the raw PFM: about 27 % are invisible
+    assert fractions[2.0] > 0.95  # the default
+    with pytest.raises(ValueError, match="instance_sharpness"):
+        synthetic.make_deepstarr_benchmark(h5, tsv, instance_sharpness=0, **kwargs)
