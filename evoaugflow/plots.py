@@ -148,6 +148,7 @@ def plot_metric_by_augset(
     path: str | os.PathLike,
     *,
     split: str = "test",
+    oracle: dict[str, float] | None = None,
 ) -> Path:
     """Metrics of every augmentation set and stage, seeds overlaid (paper Fig. 1b, 2a-b).
 
@@ -166,6 +167,9 @@ def plot_metric_by_augset(
         PNG to write, ``FIGURE_PIXELS`` in size.
     split : {"test", "valid"}, default "test"
         Split to draw.
+    oracle : dict of str to float, optional
+        The truth function's value of each metric (the ceiling of a synthetic task), drawn
+        as a dotted line in that metric's panel; None draws none (real data).
 
     Returns
     -------
@@ -191,6 +195,9 @@ def plot_metric_by_augset(
             line = ax.axhline(reference["mean"].iloc[0], color=_BASELINE_COLOR, ls="--", lw=1)
             handles.append(line)
             labels.append("baseline mean")
+        if oracle and oracle.get(name) is not None:
+            handles.append(ax.axhline(oracle[name], color="black", ls=":", lw=1.5))
+            labels.append("oracle (truth function)")
         direction = "higher" if summary.higher_is_better(name) else "lower"
         ax.legend(handles, labels, fontsize=7, loc="best")
         ax.set_title(f"{split} {name}", fontsize=9)

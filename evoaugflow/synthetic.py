@@ -4,7 +4,7 @@ Every benchmark is generated from one ``seed`` by a single :class:`numpy.random.
 and is bit-for-bit reproducible. Background DNA is i.i.d. with human base composition
 (A = T = 0.295, C = G = 0.205, about 41 % GC). Motif instances are *sampled* from the
 motif's position probability matrix (each position drawn from its column; the Basset-like
-set can sharpen the matrix first) and put on a random strand (reverse complement on ``-``).
+and DeepSTARR-like sets sharpen the matrix first) and put on a random strand (reverse complement on ``-``).
 
 Four generators mirror the paper's data sets:
 
@@ -89,6 +89,33 @@ BASSET_TASKS = (
 )
 BASSET_PAIR = (2, 3, 50)
 P_LOW, P_HIGH = 0.03, 0.95
+
+#: The ChIP-ed factor of the ChIP-like set unless its ``synthetic.focal`` says otherwise.
+CHIP_DEFAULT_FOCAL = "CTCF"
+
+# ChIP-like set, grounded in the REST ChIP-seq set of the paper (REST_200.h5, scanned with
+# JASPAR MA0138.2 by benchmarks/rest_scan.py; the numbers are in docs/benchmark.md).
+# Focal element per class, (strong, weak) rates; the rest of the peaks have none. Strong
+# instances are sampled from the PFM (72 % of them score above motif_threshold), weak ones
+# from the PFM mixed CHIP_WEAK_MIX : 1 - CHIP_WEAK_MIX with the background (mostly 10 nats
+# up to the threshold). The rates give ChIP peaks with a strong site in 24 % and a
+# 10-nat-to-threshold site in 11 % of windows, as measured; accessible-only peaks almost none.
+CHIP_FOCAL_RATES = {1: (0.32, 0.14), 0: (0.0, 0.005)}
+CHIP_WEAK_MIX = 0.7
+# The centre of a site is Laplace-distributed around the summit (median distance 7.5 nt as
+# measured: scale 7.5 / ln 2), cut at CHIP_SITE_REACH nt.
+CHIP_SITE_SPREAD = 10.8
+CHIP_SITE_REACH = 35
+# Decoys (other panel motifs), independent of the class given the focal element: a central
+# one in peaks without a focal element, and one per side 48-90 nt from the summit.
+CHIP_CENTRAL_DECOY_RATE = 0.8
+CHIP_SIDE_DECOY_RATE = 0.4
+CHIP_SIDE_DISTANCE = (48, 90)
+# GC content of each peak's 1 kb tile, by class (1: ChIP peak, 0: accessible only):
+# (mean, sd) of a normal cut to CHIP_GC_RANGE, chosen so that windows reproduce the measured
+# GC (positives 0.556 +- 0.112, negatives 0.482 +- 0.100) after binomial sampling and planting.
+CHIP_GC = {1: (0.556, 0.128), 0: (0.482, 0.112)}
+CHIP_GC_RANGE = (0.2, 0.8)
 
 
 # ----------------------------------------------------------------------------- motifs
@@ -403,11 +430,13 @@ def make_deepstarr_benchmark(
     length: int = 249,
     seed: int = 0,
     release: str = "JASPAR2022",
+    instance_sharpness: float = 2.0,
 ) -> dict:
     """Write a DeepSTARR-like regression data set with a known function.
 
     Each sequence has 4 slots, each occupied with probability 0.6 by one panel motif (70 %)
-    or a grammar pair (30 %, half of them arranged correctly). Targets are
+    or a grammar pair (30 %, half of them arranged correctly); instances are sampled from
+    the PFM raised to ``instance_sharpness``. Targets are
     :func:`deepstarr_truth_function` plus Gaussian noise (sd :data:`DEEPSTARR_NOISE_SD`).
 
     Parameters
@@ -422,6 +451,14 @@ def make_deepstarr_benchmark(
     length : int, default=249
     seed : int, default=0
     release : str, default="JASPAR2022"
+    instance_sharpness : float, default=2.0
+        Exponent applied to the PFM before sampling instances, > 0 (see
+        :func:`make_basset_benchmark`). With 1 (the PFM itself) many sites of degenerate
+        motifs cannot be told from background, yet count in the truth: label variance no
+        model of the sequence can explain (27 % of the sites score below
+        :func:`motif_threshold` with 1, 1.5 % with 2; a linear model of motif scan counts reached
+        test Pearson 0.80 with 1, 0.89 with 2; the noise-free truth 0.98; see
+        docs/benchmark.md), and the quick CNN overfit to it.
 
     Returns
     -------
@@ -429,7 +466,11 @@ def make_deepstarr_benchmark(
         Split sizes, and the signal and noise variance of each task.
     """
     sizes = _split_sizes(n_train, n_valid, n_test)
-    motifs = load_panel(panel, release)
+    if not instance_sharpness > 0:
+        raise ValueError(
+            f"instance_sharpness: {instance_sharpness}; expected > 0 (1 = sample the PFM)"
+        )
+    motifs = [_sharpen(m, instance_sharpness) for m in load_panel(panel, release)]
     rng = np.random.default_rng(seed)
     arrays, truths, record = {}, [], {"seed": seed}
     for split, n in sizes.items():
@@ -742,13 +783,6 @@ def _write_fasta(path: str | os.PathLike, names: Sequence[str], sequences, line_
 # ----------------------------------------------------------------------------- ChIP-seq
 
 
-def _offset_from_summit(rng, summit, widths):
-    """Starts for a motif 20-74 nt to one side of the summit (either side at random)."""
-    distance = 20 + rng.integers(0, 55, summit.size)
-    right = rng.random(summit.size) < 0.5
-    return np.where(right, summit + distance, summit - distance - widths)
-
-
 def _narrowpeak(chrom, start, end, names, summit, signal) -> pd.DataFrame:
     """A narrowPeak table (10 columns) sorted by position; p and q values follow signal."""
     p_value = 2.0 + 3.0 * signal
@@ -772,7 +806,7 @@ def _narrowpeak(chrom, start, end, names, summit, signal) -> pd.DataFrame:
 def make_chip_benchmark(
     out_dir: str | os.PathLike,
     panel: Sequence[str] = DEFAULT_PANEL,
-    focal: str = "CTCF",
+    focal: str = CHIP_DEFAULT_FOCAL,
     n_chromosomes: int = 3,
     chromosome_length: int = 2_000_000,
     n_chip_peaks: int = 2000,
@@ -787,12 +821,18 @@ def make_chip_benchmark(
     end, so their 200 nt windows run off it). Peak widths are 150-500 nt, the summit at
     35-65 % of the width.
 
-    - ChIP peaks: 70 % carry a focal instance sampled from its PFM centred on the summit
-      (+-5 nt), 15 % a weak instance (columns mixed 1:1 with the background, labelled
-      ``<focal>_weak``), 15 % none; 30 % also carry a co-factor (another panel motif)
-      20-74 nt from the summit.
-    - Accessible-only peaks (DNase-like, no ChIP peak): a decoy panel motif at the summit
-      (5 % the focal motif instead), and with probability 0.5 a second decoy 20-74 nt away.
+    Grounded in the REST ChIP-seq set (the constants ``CHIP_*`` above, docs/benchmark.md):
+
+    - Each peak's 1 kb tile has its own GC content, drawn by class (:data:`CHIP_GC`).
+    - ChIP peaks carry a strong focal instance (sampled from the PFM), a weak one
+      (labelled ``<focal>_weak``) or none, at the rates of :data:`CHIP_FOCAL_RATES`;
+      accessible-only (DNase-like) peaks almost never one. The site's centre lies
+      Laplace-distributed around the summit (:data:`CHIP_SITE_SPREAD`).
+    - Peaks without a focal element get a central decoy (another panel motif) with
+      probability :data:`CHIP_CENTRAL_DECOY_RATE`, and every peak a decoy 48-90 nt to each
+      side with probability :data:`CHIP_SIDE_DECOY_RATE`: given the focal element, the
+      decoys say nothing of the class, so :func:`chip_truth_score` is the exact posterior
+      of the planted content (and GC).
     - ``accessible.narrowPeak`` also covers every ChIP peak (widened by 0-100 nt a side),
       as real DNase peaks do.
     - About 1 % of peaks hold a run of 5-30 N 25-75 nt downstream of the summit.
@@ -840,7 +880,9 @@ def make_chip_benchmark(
     motifs = load_panel(panel, release)
     focal_index = panel.index(focal)
     weak = Motif(
-        motifs[focal_index].id, f"{focal}_weak", 0.5 * motifs[focal_index].pfm + 0.5 * BACKGROUND
+        motifs[focal_index].id,
+        f"{focal}_weak",
+        CHIP_WEAK_MIX * motifs[focal_index].pfm + (1 - CHIP_WEAK_MIX) * BACKGROUND,
     )
     motifs.append(weak)
     weak_index = len(motifs) - 1
@@ -865,30 +907,51 @@ def make_chip_benchmark(
     summit = np.concatenate([edge_summit, summit])
     end = start + peak_width
     is_chip = np.arange(n_edge + n_interior) < n_chip_peaks  # edge peaks are ChIP peaks
+    is_edge = np.arange(is_chip.size) < n_edge
+    label = is_chip.astype(np.int64)
 
-    # Central element: focal (strong or weak) or nothing at ChIP peaks, decoys elsewhere.
-    category = rng.choice(3, n_chip_peaks, p=[0.7, 0.15, 0.15])
-    category[:n_edge] = 0
-    accessible_focal = rng.random(n_accessible_only) < 0.05
-    centre_motif = np.concatenate(
-        [
-            np.where(category == 0, focal_index, np.where(category == 1, weak_index, -1)),
-            np.where(accessible_focal, focal_index, rng.choice(decoy_choices, n_accessible_only)),
-        ]
+    # Each peak's 1 kb tile gets its own GC content, drawn by class (CHIP_GC).
+    gc_mean, gc_sd = (np.array([CHIP_GC[k][i] for k in (0, 1)]) for i in (0, 1))
+    tile_gc = np.clip(rng.normal(gc_mean[label], gc_sd[label]), *CHIP_GC_RANGE)
+    tile_columns = (summit // tile)[:, None] * tile + np.arange(tile)
+    strong_base = rng.random(tile_columns.shape) < tile_gc[:, None]
+    pick = rng.random(tile_columns.shape) < 0.5
+    genome[np.broadcast_to(chrom[:, None], tile_columns.shape), tile_columns] = np.where(
+        strong_base, np.where(pick, 1, 2), np.where(pick, 0, 3)
+    ).astype(np.uint8)
+
+    # Focal element by class (CHIP_FOCAL_RATES): strong, weak or none; its centre spread
+    # around the summit (Laplace, CHIP_SITE_SPREAD, cut at CHIP_SITE_REACH).
+    strong_rate, weak_rate = (
+        np.array([CHIP_FOCAL_RATES[k][i] for k in (0, 1)])[label] for i in (0, 1)
     )
-    has_centre = centre_motif >= 0
-    centre_peaks = np.flatnonzero(has_centre)
-    centre_index = centre_motif[has_centre]
-    centre_start = (
-        summit[has_centre] - widths[centre_index] // 2 + rng.integers(-5, 6, centre_peaks.size)
+    draw = rng.random(is_chip.size)
+    kind = np.where(draw < strong_rate, 0, np.where(draw < strong_rate + weak_rate, 1, 2))
+    kind[is_edge] = 0
+    # A central decoy where no focal element sits; a side decoy on each side at random.
+    # Given the focal element, the decoys do not depend on the class.
+    has_central = (kind == 2) & (rng.random(is_chip.size) < CHIP_CENTRAL_DECOY_RATE)
+    centre_peaks = np.flatnonzero((kind < 2) | has_central)
+    centre_index = np.where(
+        kind[centre_peaks] == 0,
+        focal_index,
+        np.where(kind[centre_peaks] == 1, weak_index, rng.choice(decoy_choices, centre_peaks.size)),
     )
-    # Side decoys: 30 % of interior ChIP peaks, 50 % of accessible-only peaks.
-    side_rate = np.where(is_chip, 0.3, 0.5)
-    side_rate[:n_edge] = 0.0
-    has_side = rng.random(is_chip.size) < side_rate
-    side_peaks = np.flatnonzero(has_side)
+    offset = np.clip(
+        np.round(rng.laplace(0.0, CHIP_SITE_SPREAD, centre_peaks.size)),
+        -CHIP_SITE_REACH,
+        CHIP_SITE_REACH,
+    ).astype(np.int64)
+    offset[is_edge[centre_peaks]] = 0
+    centre_start = summit[centre_peaks] + offset - widths[centre_index] // 2
+    has_side = (rng.random((is_chip.size, 2)) < CHIP_SIDE_DECOY_RATE) & ~is_edge[:, None]
+    side_peaks, side = np.nonzero(has_side)
     side_index = rng.choice(decoy_choices, side_peaks.size)
-    side_start = _offset_from_summit(rng, summit[has_side], widths[side_index])
+    distance = rng.integers(CHIP_SIDE_DISTANCE[0], CHIP_SIDE_DISTANCE[1] + 1, side_peaks.size)
+    side_start = np.where(
+        side == 1, summit[side_peaks] + distance, summit[side_peaks] - distance - widths[side_index]
+    )
+    has_side = has_side[:, 1]  # the N runs below avoid right-hand decoys
 
     rows = chrom[np.concatenate([centre_peaks, side_peaks])]
     starts = np.concatenate([centre_start, side_start])
@@ -913,9 +976,7 @@ def make_chip_benchmark(
     out_dir = Path(out_dir)
     chrom_names = np.array([f"chr{i + 1}" for i in range(n_chromosomes)], dtype=object)
     _write_fasta(out_dir / "genome.fa", list(chrom_names), list(genome))
-    signal = rng.lognormal(2.0, 0.5, is_chip.size) * np.where(
-        np.concatenate([category == 0, np.zeros(n_accessible_only, bool)]), 1.5, 1.0
-    )
+    signal = rng.lognormal(2.0, 0.5, is_chip.size) * np.where(is_chip & (kind == 0), 1.5, 1.0)
     chip_peaks = _narrowpeak(
         chrom_names[chrom[is_chip]],
         start[is_chip],
@@ -959,9 +1020,125 @@ def make_chip_benchmark(
         "n_accessible_only": n_accessible_only,
         "n_edge_peaks": int(n_edge),
         "n_peaks_with_n_run": int(n_run_peaks.size),
-        "n_chip_without_focal": int((category == 2).sum()),
-        "n_chip_weak_focal": int((category == 1).sum()),
+        "n_chip_without_focal": int((is_chip & (kind == 2)).sum()),
+        "n_chip_weak_focal": int((is_chip & (kind == 1)).sum()),
+        "n_accessible_with_focal": int((~is_chip & (kind < 2)).sum()),
     }
+
+
+def chip_truth_score(
+    x: np.ndarray, truth: pd.DataFrame, focal: str = CHIP_DEFAULT_FOCAL
+) -> np.ndarray:
+    """Posterior that a ChIP-like window is a ChIP peak, from what the generator planted.
+
+    The generator makes the focal element (strong, weak or none, :data:`CHIP_FOCAL_RATES`)
+    and the GC content of the peak's tile (:data:`CHIP_GC`) depend on the class, and
+    nothing else (decoys depend only on the focal element). The posterior odds of a
+    balanced set are the product of the focal element's likelihood ratio and that of the
+    window's GC count, ``k`` of ``L``, under ``Binomial(L, g)`` with ``g`` the class's
+    normal (integrated on a grid over :data:`CHIP_GC_RANGE`; planted sites are counted as
+    background, a small approximation).
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape=(N, 4, L)
+        One-hot windows of one split.
+    truth : pandas.DataFrame
+        Planted sites of that split (``index, motif``), as from
+        :func:`evoaugflow.chip.map_truth_to_windows`.
+    focal : str, default="CTCF"
+        The ChIP-ed factor (its weak instances are labelled ``<focal>_weak``).
+
+    Returns
+    -------
+    numpy.ndarray, shape=(N,), float64
+        Probabilities in [0, 1]; 1 where only ChIP peaks carry such an element.
+    """
+    from scipy.stats import binom, norm
+
+    codes = codes_from_one_hot(x)
+    n, length = codes.shape
+    kind = np.full(n, 2)
+    for value, name in ((1, f"{focal}_weak"), (0, focal)):
+        kind[truth.loc[truth["motif"] == name, "index"].to_numpy(np.int64)] = value
+    rates = {
+        k: np.append(np.array(CHIP_FOCAL_RATES[k]), 1 - sum(CHIP_FOCAL_RATES[k])) for k in (0, 1)
+    }
+    with np.errstate(divide="ignore"):
+        log_ratio = np.log(rates[1][kind]) - np.log(rates[0][kind])
+    gc_count = ((codes == 1) | (codes == 2)).sum(axis=1)
+    grid = np.linspace(*CHIP_GC_RANGE, 601)
+    likelihood = []
+    for k in (0, 1):
+        weights = norm.pdf(grid, *CHIP_GC[k])
+        weights /= weights.sum()
+        likelihood.append(binom.pmf(gc_count[:, None], length, grid[None]) @ weights)
+    with np.errstate(divide="ignore"):
+        log_ratio = log_ratio + np.log(likelihood[1]) - np.log(likelihood[0])
+    return expit(log_ratio)
+
+
+def site_statistics(
+    x: np.ndarray, y: np.ndarray, motif: Motif, moderate: float = 10.0
+) -> pd.DataFrame:
+    """Measured properties of a motif's best site and of GC content, per class.
+
+    The statistics that ground the ChIP-like set (docs/benchmark.md): each window's best
+    hit (:func:`scan`, both strands), its centre relative to the window centre, and GC.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape=(N, 4, L)
+        One-hot windows.
+    y : numpy.ndarray, shape=(N,) or (N, 1)
+        0/1 labels.
+    motif : Motif
+    moderate : float, default=10.0
+        Lower bound (nats) of a moderate hit; a strong hit reaches
+        :func:`motif_threshold`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per class (``label`` 1, 0): ``n, gc_mean, gc_sd, score_q10, score_q50,
+        score_q90, frac_strong, frac_moderate, frac_without_strong`` and, over strong
+        hits, ``offset_median_abs, offset_sd, frac_within_20, frac_within_50`` (nt).
+    """
+    codes = codes_from_one_hot(x)
+    labels = np.asarray(y).reshape(-1)
+    if labels.size != codes.shape[0]:
+        raise ValueError(f"y: {labels.size} labels for {codes.shape[0]} sequences")
+    score = scan(codes, motif)
+    best = score.max(axis=1)
+    offset = score.argmax(axis=1) + motif.width / 2 - codes.shape[1] / 2
+    gc = ((codes == 1) | (codes == 2)).mean(axis=1)
+    threshold, _ = motif_threshold(motif)
+    rows = []
+    for label in (1, 0):
+        keep = labels == label
+        strong = best[keep] >= threshold
+        hit_offset = offset[keep][strong]
+        has_hits = hit_offset.size > 0
+        q10, q50, q90 = np.quantile(best[keep], [0.1, 0.5, 0.9]) if keep.any() else [np.nan] * 3
+        rows.append(
+            {
+                "label": label,
+                "n": int(keep.sum()),
+                "gc_mean": gc[keep].mean(),
+                "gc_sd": gc[keep].std(),
+                "score_q10": q10,
+                "score_q50": q50,
+                "score_q90": q90,
+                "frac_strong": strong.mean(),
+                "frac_moderate": ((best[keep] >= moderate) & ~strong).mean(),
+                "frac_without_strong": 1 - strong.mean(),
+                "offset_median_abs": np.median(np.abs(hit_offset)) if has_hits else np.nan,
+                "offset_sd": hit_offset.std() if has_hits else np.nan,
+                "frac_within_20": (np.abs(hit_offset) <= 20).mean() if has_hits else np.nan,
+                "frac_within_50": (np.abs(hit_offset) <= 50).mean() if has_hits else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 # -------------------------------------------------------------------------------- CAGI
@@ -1066,3 +1243,116 @@ def make_cagi_benchmark(
         "seed": seed,
         "variants": variants_per_element,
     }
+
+
+# ------------------------------------------------------------------------------ oracle
+
+#: Sources whose generator knows the truth function (the ``source`` of a configured data set).
+ORACLE_SOURCES = ("synthetic_chip", "synthetic_deepstarr", "synthetic_basset")
+#: Columns of an oracle table (``results/data/<dataset>/oracle.tsv``).
+ORACLE_COLUMNS = ("split", "metric", "task", "value", "score")
+
+
+def oracle_scores(
+    source: str,
+    x: np.ndarray,
+    truth: pd.DataFrame,
+    panel: Sequence[str] = DEFAULT_PANEL,
+    release: str = "JASPAR2022",
+) -> tuple[np.ndarray, str]:
+    """The truth function's own prediction for every sequence of one split.
+
+    Parameters
+    ----------
+    source : {"synthetic_chip", "synthetic_deepstarr", "synthetic_basset"}
+        The generator that made the split.
+    x : numpy.ndarray, shape=(N, 4, L)
+        One-hot sequences of the split.
+    truth : pandas.DataFrame
+        Planted sites of the split: ``index, motif, start, end, strand``.
+    panel : sequence of str, default=DEFAULT_PANEL
+    release : str, default="JASPAR2022"
+
+    Returns
+    -------
+    score : numpy.ndarray, shape=(N, T), float64
+        DeepSTARR-like: the noise-free activities (:func:`deepstarr_truth_function`);
+        Basset-like: the true probabilities (:func:`basset_truth_function`, T = the number
+        of label columns of ``x``'s set, passed by the caller through ``truth.attrs``);
+        ChIP-like: the posterior of a ChIP peak (:func:`chip_truth_score`).
+    description : str
+        What the score is, for the table.
+    """
+    x = np.asarray(x)
+    n = x.shape[0]
+    if source == "synthetic_deepstarr":
+        return deepstarr_truth_function(truth, n, panel), "noise-free activity"
+    if source == "synthetic_basset":
+        motifs = load_panel(panel, release)
+        n_tasks = int(truth.attrs.get("n_tasks", 8))
+        return basset_truth_function(x, motifs, n_tasks), "true probability"
+    if source == "synthetic_chip":
+        focal = truth.attrs.get("focal", CHIP_DEFAULT_FOCAL)
+        return chip_truth_score(x, truth, focal)[:, None], "posterior of a ChIP peak"
+    raise ValueError(
+        f"source: {source!r} has no known truth function; expected one of {list(ORACLE_SOURCES)}"
+    )
+
+
+def oracle_metrics(
+    source: str,
+    data_h5: str | os.PathLike,
+    truth_tsv: str | os.PathLike,
+    panel: Sequence[str] = DEFAULT_PANEL,
+    release: str = "JASPAR2022",
+    focal: str = CHIP_DEFAULT_FOCAL,
+    splits: Sequence[str] = ("valid", "test"),
+) -> pd.DataFrame:
+    """Metrics of the truth function itself against the noisy labels of each split.
+
+    The ceiling a perfect model of the generator reaches: its labels carry the generator's
+    noise (Gaussian for DeepSTARR-like, Bernoulli draws for Basset-like, the overlap of the
+    two classes for ChIP-like), so the ceiling is below 1.
+
+    Parameters
+    ----------
+    source : str
+        One of :data:`ORACLE_SOURCES`.
+    data_h5 : str or PathLike
+        The data set (published layout, either key case).
+    truth_tsv : str or PathLike
+        Its planted sites: ``split, index, motif, start, end, strand``.
+    panel : sequence of str, default=DEFAULT_PANEL
+    release : str, default="JASPAR2022"
+    focal : str, default="CTCF"
+        ChIP-like only: the ChIP-ed factor.
+    splits : sequence of str, default=("valid", "test")
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`ORACLE_COLUMNS`: the metrics of :mod:`evoaugflow.metrics` (AUROC and AUPR for
+        binary tasks; MSE, Pearson and Spearman for regression), per task and ``mean``;
+        ``score`` says what the truth function gives.
+    """
+    from evoaugflow.data import load_dataset
+    from evoaugflow.metrics import classification_metrics, regression_metrics
+
+    data = load_dataset(data_h5)
+    truth = pd.read_csv(truth_tsv, sep="\t", dtype={"split": str})
+    missing = {"split", "index", "motif", "start", "end", "strand"} - set(truth.columns)
+    if missing:
+        raise ValueError(f"{truth_tsv}: missing columns {sorted(missing)}")
+    tables = []
+    for split in splits:
+        x = getattr(data, f"x_{split}").numpy()
+        y = getattr(data, f"y_{split}").numpy()
+        part = truth[truth["split"] == split].reset_index(drop=True)
+        part.attrs.update(n_tasks=y.shape[1], focal=focal)
+        score, description = oracle_scores(source, x, part, panel, release)
+        if source == "synthetic_deepstarr":
+            table = regression_metrics(y, score)
+        else:
+            table = classification_metrics(y, score)
+        tables.append(table.assign(split=split, score=description))
+    return pd.concat(tables, ignore_index=True)[list(ORACLE_COLUMNS)]

@@ -28,13 +28,24 @@ summary.write_tsv(history, snakemake.output.history)
 # The comparison reads the "test" rows; summary.split may point it at the validation split.
 chosen = metrics[metrics["split"] == snakemake.params.split].assign(split="test")
 comparison = summary.comparison_table(chosen)
+# The truth function's ceiling of every synthetic data set (issue 15).
+oracle_names = [Path(path).parent.name for path in snakemake.input.oracle]
+oracle = summary.read_oracles(snakemake.input.oracle, oracle_names)
+comparison = summary.add_oracle_columns(comparison, oracle, split=snakemake.params.split)
 summary.write_tsv(comparison, snakemake.output.comparison)
 print(comparison.to_string())
 
 full = history[history["train_size"].isna()]
 for dataset in snakemake.params.datasets:
     folder = Path(snakemake.output.comparison).parent / dataset
-    plots.plot_metric_by_augset(chosen, dataset, None, folder / "metric_by_augset.png")
+    ceilings = comparison[comparison["dataset"].eq(dataset)].groupby("metric")["oracle"].first()
+    plots.plot_metric_by_augset(
+        chosen,
+        dataset,
+        None,
+        folder / "metric_by_augset.png",
+        oracle=ceilings.dropna().to_dict() or None,
+    )
     plots.plot_training_curves(full, dataset, folder / "training_curves.png")
 
 swept = snakemake.params.swept

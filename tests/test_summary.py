@@ -337,3 +337,35 @@ def test_comparison_rejects_bad_tables(metrics):
         summary.comparison_table(pd.concat([metrics, metrics.iloc[:3]]))
     with pytest.raises(ValueError, match="dataset 'chip' has no test rows for metric 'mse'"):
         summary.comparison_table(metrics, metric="mse")
+
+
+def test_oracle_columns_known_numbers(metrics, tmp_path):
+    """Issue 15: each model against the baseline and the truth function's ceiling."""
+    oracle_path = tmp_path / "oracle.tsv"
+    pd.DataFrame(
+        {
+            "split": ["test", "test", "valid", "test"],
+            "metric": ["auroc", "auroc", "auroc", "aupr"],
+            "task": ["mean", "0", "mean", "mean"],
+            "value": [0.92, 0.5, 0.1, 0.9],
+            "score": "true probability",
+        }
+    ).to_csv(oracle_path, sep="\t", index=False)
+    oracle = summary.read_oracles([oracle_path], ["chip"])
+    table = summary.add_oracle_columns(summary.comparison_table(metrics), oracle)
+    assert list(table.columns[-3:]) == ["oracle", "gap_closed", "note"]
+    base = _row(table, "chip", "baseline", "stage1")
+    full = _row(table, "chip", "full", "finetune")
+    assert base["oracle"] == pytest.approx(0.92) and base["gap_closed"] == pytest.approx(0.0)
+    # (0.8833 - 0.82) / (0.92 - 0.82)
+    assert full["gap_closed"] == pytest.approx((np.mean([0.86, 0.88, 0.91]) - 0.82) / 0.10)
+    # The regression set has no oracle: NaN, and the note says why.
+    starr = _row(table, "starr", "full", "stage1")
+    assert math.isnan(starr["oracle"]) and math.isnan(starr["gap_closed"])
+    assert summary.NO_ORACLE_NOTE in starr["note"]
+    assert summary.NO_ORACLE_NOTE not in full["note"]
+    # Another split picks its own ceiling.
+    valid = summary.add_oracle_columns(summary.comparison_table(metrics), oracle, split="valid")
+    assert _row(valid, "chip", "baseline", "stage1")["oracle"] == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="2 tables for 1 data sets"):
+        summary.read_oracles([oracle_path, oracle_path], ["chip"])

@@ -73,6 +73,10 @@ def test_comparison_table_marks_one_best_setting_per_data_set(finished_run):
     assert set(table["dataset"]) == {"chip_synth", "deepstarr_synth", "basset_synth"}
     assert (table.groupby("dataset")["best"].sum() >= 1).all()
     assert (table["n_seeds"] == 2).all()
+    # Every synthetic task carries its truth function's ceiling (issue 15), above chance.
+    assert table["oracle"].between(0.55, 1.0).all()
+    baseline = table[(table["augset"] == "baseline") & (table["stage"] == "stage1")]
+    assert (baseline["gap_closed"] == 0).all()
 
 
 def test_analyses_produce_their_tables(finished_run):

@@ -188,6 +188,13 @@ def all_targets():
 SYNTHETIC_SOURCES = ("synthetic_chip", "synthetic_deepstarr", "synthetic_basset")
 
 
+def oracle_tables():
+    """The truth function's metrics of every synthetic data set (real data have none)."""
+    return [
+        f"results/data/{name}/oracle.tsv" for name in datasets_from(*SYNTHETIC_SOURCES)
+    ]
+
+
 def planted_panel(wildcards):
     """Motifs planted in a synthetic data set (empty for real data)."""
     if entry(wildcards)["source"] in SYNTHETIC_SOURCES:

@@ -1,4 +1,5 @@
 # Data sets: the built-in synthetic benchmark and balanced ChIP-seq sets built from peaks.
+from evoaugflow.synthetic import CHIP_DEFAULT_FOCAL
 
 
 rule make_synthetic_chip:
@@ -109,3 +110,31 @@ rule check_dataset:
         task=lambda wildcards: entry(wildcards)["task"],
     script:
         "../../scripts/check_dataset.py"
+
+
+rule oracle_metrics:
+    input:
+        data=lambda wildcards: grid.dataset_file(config, wildcards.dataset),
+        truth="results/data/{dataset}/truth.tsv",
+    output:
+        "results/data/{dataset}/oracle.tsv",
+    log:
+        "logs/oracle_metrics/{dataset}.log",
+    benchmark:
+        "results/benchmarks/oracle_metrics/{dataset}.tsv"
+    wildcard_constraints:
+        dataset=_names_regex(datasets_from(*SYNTHETIC_SOURCES)),
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    params:
+        source=lambda wildcards: entry(wildcards)["source"],
+        panel=config["motif_panel"],
+        release=config["jaspar"]["release"],
+        focal=lambda wildcards: entry(wildcards)["synthetic"].get(
+            "focal", CHIP_DEFAULT_FOCAL
+        ),
+    script:
+        "../../scripts/oracle_metrics.py"

@@ -5,6 +5,7 @@ rule summarize:
     input:
         metrics=evaluation_tables(),
         histories=histories(),
+        oracle=oracle_tables(),
     output:
         metrics=report(
             "results/summary/metrics.tsv",

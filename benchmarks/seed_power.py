@@ -1,0 +1,114 @@
+"""Seed spread of one cell of the benchmark: train the same model on the same data per seed.
+
+For issue 15 (power): trains stage 1 of one data set (no augmentation: the baseline cell;
+``--augment``: an EvoAug cell) for several seeds with the given settings, on one CPU thread, and prints per seed the test
+metric (task mean), the best epoch, the train and valid loss at the best epoch and the
+seconds, then the mean and sd over seeds. Run one setting at a time (a loaded machine
+makes the seconds comparable only within one run).
+
+Usage::
+
+    python benchmarks/seed_power.py results/data/deepstarr_synth/data.h5 --model deepstarr \
+        --task regression --model-kwargs '{"conv_channels": [64, 60, 60, 60], \
+        "fc_units": [64, 64]}' --batch-size 32 --max-epochs 12 --seeds 0 1 2
+"""
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from evoaugflow.augment import Augmenter
+from evoaugflow.data import load_dataset
+from evoaugflow.models import get_model
+from evoaugflow.train import evaluate, train_stage
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--task", required=True, choices=("binary", "regression"))
+    parser.add_argument("--model-kwargs", default="{}")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--max-epochs", type=int, default=12)
+    parser.add_argument("--patience", type=int, default=4)
+    parser.add_argument("--lr-patience", type=int, default=2)
+    parser.add_argument("--downsample", type=int, default=None)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--augment",
+        default=None,
+        help="augmentation spec of Augmenter.from_config as JSON (default: none, the baseline)",
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    data = load_dataset(args.data, downsample=args.downsample)
+    metric = "pearson" if args.task == "regression" else "auroc"
+    rows = []
+    for seed in args.seeds:
+        with tempfile.TemporaryDirectory() as folder:
+            torch.manual_seed(seed)
+            augmenter = Augmenter.from_config(json.loads(args.augment) if args.augment else None)
+            length = data.sequence_length
+            model = get_model(
+                args.model,
+                augmenter.output_length(length) if augmenter else length,
+                data.n_tasks,
+                **json.loads(args.model_kwargs),
+            )
+            start = time.perf_counter()
+            train_stage(
+                model,
+                data,
+                folder,
+                task=args.task,
+                augmenter=augmenter,
+                lr=args.lr,
+                max_epochs=args.max_epochs,
+                batch_size=args.batch_size,
+                early_stopping_patience=args.patience,
+                lr_patience=args.lr_patience,
+                seed=seed,
+                device="cpu",
+                verbose=False,
+            )
+            seconds = time.perf_counter() - start
+            history = pd.read_csv(Path(folder) / "history.tsv", sep="\t")
+            best = history.loc[history["valid_loss"].idxmin()]
+            table = evaluate(Path(folder) / "model.pt", data, device="cpu")
+            value = table[(table["metric"] == metric) & (table["task"] == "mean")]["value"]
+            rows.append(
+                {
+                    "seed": seed,
+                    f"test_{metric}": float(value.iloc[0]),
+                    "epochs": len(history),
+                    "best_epoch": int(best["epoch"]),
+                    "train_loss": best["train_loss"],
+                    "valid_loss": best["valid_loss"],
+                    "seconds": round(seconds, 1),
+                }
+            )
+            print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1))
+            curve = " ".join(
+                f"{t:.2f}/{v:.2f}"
+                for t, v in zip(history["train_loss"], history["valid_loss"], strict=True)
+            )
+            print(f"  train/valid loss by epoch: {curve}")
+    frame = pd.DataFrame(rows)
+    values = frame[f"test_{metric}"]
+    print(f"{metric}: mean {values.mean():.4f} sd {values.std(ddof=1):.4f} over {len(frame)} seeds")
+    print(
+        f"settings: {vars(args)}; median seconds per epoch "
+        f"{np.median(frame['seconds'] / frame['epochs']):.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
