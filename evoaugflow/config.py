@@ -337,7 +337,10 @@ def check_dataset_job(config: dict, name: str, path: str, summary_path: str) -> 
             "config file):\n  " + "\n  ".join(problems)
         )
     write_json(summary_path, {"dataset": name, **summary})
-    splits = ", ".join(f"{split} {record['n']}" for split, record in summary["splits"].items())
+    splits = ", ".join(
+        f"{split} {record['n'] if record else 'absent'}"
+        for split, record in summary["splits"].items()
+    )
     print(
         f"{name}: {path} is valid: L={summary['sequence_length']}, "
         f"{summary['n_tasks']} task(s), {splits} sequences"
