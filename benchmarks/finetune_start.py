@@ -9,6 +9,7 @@ finetune: kept epoch, validation loss, test AUROC and AUPR.
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -19,18 +20,11 @@ from evoaugflow.data import load_dataset
 from evoaugflow.models import get_model
 from evoaugflow.train import evaluate, train_stage
 
-CHIP_AUGMENTS = {
-    "augmentations": {
-        "mutation": {"mutate_frac": 0.05},
-        "translocation": {"shift_min": 0, "shift_max": 20},
-        "insertion": {"insert_min": 0, "insert_max": 20},
-        "deletion": {"delete_min": 0, "delete_max": 30},
-        "rc": {"rc_prob": 0.5},
-        "noise": {"noise_mean": 0.0, "noise_std": 0.3},
-    },
-    "max_augs_per_seq": 3,
-    "hard_aug": False,
-}
+# The paper's ChIP-seq augmentations, as the train-step benchmark states them.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_step import PAPER  # noqa: E402
+
+CHIP_AUGMENTS = PAPER["chip"][2]
 
 
 def main():

@@ -92,7 +92,7 @@ rule make_synthetic_dataset:
 
 rule check_dataset:
     input:
-        data=lambda wildcards: grid.dataset_file(config, wildcards.dataset),
+        data=dataset_h5,
     output:
         summary="results/data/{dataset}/check.json",
     log:
