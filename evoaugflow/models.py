@@ -40,6 +40,9 @@ from torch import nn
 
 MODEL_NAMES = ("basset", "deepstarr", "chip")
 TASKS = ("binary", "regression")
+#: Sequences per forward pass when a trained model only predicts (evaluation, variant
+#: scoring, filter activations, attribution): every predicting function defaults to it.
+PREDICT_BATCH_SIZE = 256
 
 # Paper sizes (REFERENCE.md section 3). ``conv_dropout`` is the dropout inside each
 # convolution block, applied after the max pool; ``dropout`` is the dropout of the fully
