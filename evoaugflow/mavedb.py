@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 from mavehgvs import MaveHgvsParseError, Variant
 
-from evoaugflow.variants import _as_name, _fasta_key, _open_genome, _read_header_table
+from evoaugflow.variants.tables import as_name, read_header_table
+from evoaugflow.variants.windows import fasta_key, open_genome
 
 #: MaveDB's public API; the workflow's ``mavedb_url: null`` means this address.
 API_URL = "https://api.mavedb.org/api/v1"
@@ -122,16 +123,16 @@ def read_manifest(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = Path(path)
     converters = {
-        "element": _as_name,
+        "element": as_name,
         "urn": lambda text: f"urn:mavedb:{urn_key(text)}",
-        "chrom": _as_name,
+        "chrom": as_name,
         "start": _optional_int,
         "build": str.strip,
         "paper": _yes_no,
         "cell_line": str.strip,
         "note": str.strip,
     }
-    table = _read_header_table(path, converters, optional=("cell_line", "note"))
+    table = read_header_table(path, converters, optional=("cell_line", "note"))
     for column in ("build", "cell_line", "note"):
         table[column] = table[column].fillna("").astype(str)
     unpinned = table["start"].notna() & table["build"].eq("")
@@ -388,8 +389,8 @@ def locate_target(
         Chromosome not in the FASTA, no placement within the mismatch limit, or two
         equally good placements (name a pinned ``start`` in the manifest).
     """
-    fasta = _open_genome(genome)
-    key = _fasta_key(str(chrom), set(fasta.keys()))
+    fasta = open_genome(genome)
+    key = fasta_key(str(chrom), set(fasta.keys()))
     if key is None:
         raise ValueError(
             f"element {element}: chromosome {chrom!r} is not in the genome FASTA (its "
@@ -505,7 +506,7 @@ def map_element(
         raise ValueError(f"max_ref_mismatch={max_ref_mismatch}: must lie in [0, 1]")
     target = read_target(score_set_json, urn)
     snvs, counts = read_scores(scores_csv, target["sequence"])
-    fasta = _open_genome(genome)
+    fasta = open_genome(genome)
     place = locate_target(fasta, chrom, target["sequence"], element, max_ref_mismatch, hint=hint)
     if place["strand"] == "+":
         pos = place["start"] + snvs["target_pos"].to_numpy() - 1

@@ -181,7 +181,7 @@ def test_binary_effect_is_log_ratio_of_task_means(device):
     ref = one_hot("AAAAAAAAAA")[None]
     alt = one_hot("AAAAGAAAAA")[None]
     table = variants.score_variant_effects(
-        model, ref, alt, "binary", batch_size=1, device=device, per_task=True
+        model, ref, alt, "binary", batch_size=1, device=device, per_output=True
     )
 
     def sigmoid(z):
@@ -211,7 +211,7 @@ def test_regression_effect_is_alt_minus_ref_with_kmer_model(device):
     ref = np.stack([one_hot("AAAGCTAAA"), one_hot("AAAGATAAA"), one_hot("TTTTATTTT")])
     alt = np.stack([one_hot("AAAGATAAA"), one_hot("AAAGCTAAA"), one_hot("TTTTGTTTT")])
     table = variants.score_variant_effects(
-        KmerAndC(), ref, alt, "regression", batch_size=2, device=device, per_task=True
+        KmerAndC(), ref, alt, "regression", batch_size=2, device=device, per_output=True
     )
     # creating GAT (+1) while losing a C (-2); destroying GAT (-1) while gaining a C (+2);
     # a neutral change
@@ -262,7 +262,7 @@ def test_real_augmenter_padding_is_identical_for_ref_and_alt():
 def test_scoring_rejects_bad_arguments():
     model = BaseCounts([[1.0, 0.0, 0.0, 0.0]], [0.0])
     x = one_hot("ACGTA")[None]
-    with pytest.raises(ValueError, match="task_type"):
+    with pytest.raises(ValueError, match="task="):
         variants.score_variant_effects(model, x, x, "multiclass")
     with pytest.raises(ValueError, match="same shape"):
         variants.score_variant_effects(model, x, x[:, :, :4], "binary")

@@ -1,53 +1,35 @@
-"""Fetch public data with checksums, resume and retries; unpack and index genomes; read manifests.
+"""The transport: one verified download over HTTP(S) or ``file://``, resumed and retried.
 
-Everything here uses the standard library (``urllib``) plus ``tqdm`` and ``pyfaidx``, so a
-download needs no new dependency. The shipped manifests live in ``resources/`` and are
-described in ``docs/data.md``.
+Everything here uses the standard library (``urllib``) plus ``tqdm``, so a download needs
+no new dependency.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gzip
 import hashlib
 import http.client
 import logging
 import math
 import os
 import re
-import shutil
 import ssl
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-import pyfaidx
 from tqdm.auto import tqdm
 
 from evoaugflow import __version__
-from evoaugflow.io import atomic_path, write_text_atomic
-
-__all__ = [
-    "ChecksumError",
-    "DownloadError",
-    "MANIFEST_COLUMNS",
-    "fetch",
-    "file_md5",
-    "gunzip",
-    "index_fasta",
-    "load_manifest",
-]
+from evoaugflow.download.checksums import check_md5_text, file_md5, read_sidecar
+from evoaugflow.io import write_text_atomic
 
 LOGGER = logging.getLogger(__name__)
 USER_AGENT = f"evoaugflow/{__version__} (+urllib)"
 URL_SCHEMES = ("http", "https", "file")
-_MD5_PATTERN = re.compile(r"^[0-9a-f]{32}$")
-_ENCODE_FILE_PATTERN = re.compile(r"^ENCFF[0-9]{3}[A-Z]{3}$")
 # Errors of the transport (DNS, refused or reset connections, timeouts, TLS, broken HTTP
 # framing). Any of them may go away on the next try; HTTP status codes are judged apart.
 _NETWORK_ERRORS = (
@@ -106,42 +88,6 @@ class _Partial:
         self.hasher = hashlib.md5()
         self.size = 0
         self.resumed = False
-
-
-def file_md5(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
-    """Return the md5 of a file as 32 lower-case hexadecimal characters.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        File to hash.
-    chunk_size : int, optional
-        Bytes read at a time (default 1 MiB).
-    """
-    hasher = hashlib.md5()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk_size), b""):
-            hasher.update(block)
-    return hasher.hexdigest()
-
-
-def _check_md5_text(value: str, what: str) -> str:
-    value = value.strip().lower()
-    if not _MD5_PATTERN.match(value):
-        raise ValueError(
-            f"{what} is {value!r}; expected an md5 of 32 hexadecimal characters "
-            "(or nothing, when the checksum is unknown)"
-        )
-    return value
-
-
-def _read_sidecar(sidecar: Path) -> str | None:
-    if not sidecar.exists():
-        return None
-    fields = sidecar.read_text().split()
-    if not fields:
-        raise ValueError(f"{sidecar} is empty; delete it so that the md5 is computed afresh")
-    return _check_md5_text(fields[0], f"the md5 recorded in {sidecar}")
 
 
 def _retry_after_seconds(headers) -> float | None:
@@ -344,7 +290,7 @@ def fetch(
     scheme = urllib.parse.urlsplit(url).scheme if isinstance(url, str) else ""
     if scheme not in URL_SCHEMES:
         raise ValueError(f"url is {url!r}; expected a URL starting with one of {URL_SCHEMES}")
-    md5 = _check_md5_text(md5, "md5") if md5 else None
+    md5 = check_md5_text(md5, "md5") if md5 else None
     if not isinstance(retries, int) or retries < 0:
         raise ValueError(f"retries is {retries!r}; expected an integer >= 0")
     for name, value in (("backoff", backoff), ("max_backoff", max_backoff)):
@@ -364,7 +310,7 @@ def fetch(
     dest = Path(dest)
     part = dest.with_name(dest.name + ".part")
     sidecar = dest.with_name(dest.name + ".md5")
-    expected = md5 if md5 is not None else _read_sidecar(sidecar)
+    expected = md5 if md5 is not None else read_sidecar(sidecar)
     result = {"url": url, "path": str(dest)}
 
     if dest.exists():
@@ -432,223 +378,3 @@ def fetch(
         "attempts": attempts,
         "resumed": partial.resumed,
     }
-
-
-def gunzip(src: str | os.PathLike, dest: str | os.PathLike, chunk_size: int = 1 << 20) -> Path:
-    """Decompress a gzip file to ``dest`` atomically (multi-member files included).
-
-    Parameters
-    ----------
-    src : str or PathLike
-        The ``.gz`` file (plain gzip or bgzip).
-    dest : str or PathLike
-        Decompressed output; written only once decompression completed.
-    chunk_size : int, optional
-        Bytes decompressed at a time (default 1 MiB).
-
-    Returns
-    -------
-    pathlib.Path
-        ``dest``.
-    """
-    src = Path(src)
-    if not src.is_file():
-        raise ValueError(f"src {src} does not exist; download it first (see docs/data.md)")
-    try:
-        with gzip.open(src, "rb") as reader, atomic_path(dest) as tmp, open(tmp, "wb") as writer:
-            shutil.copyfileobj(reader, writer, chunk_size)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise ValueError(
-            f"src {src} is not a complete gzip file ({exc}); delete it and download it again"
-        ) from exc
-    return Path(dest)
-
-
-def _is_bgzf(path: Path) -> bool:
-    # BGZF is gzip with an extra field (FLG.FEXTRA) whose first subfield id is "BC".
-    with open(path, "rb") as handle:
-        head = handle.read(14)
-    return len(head) == 14 and head[:4] == b"\x1f\x8b\x08\x04" and head[12:14] == b"BC"
-
-
-def index_fasta(path: str | os.PathLike) -> Path:
-    """Build the samtools-style ``.fai`` index of a FASTA file with pyfaidx.
-
-    An existing index at least as new as the FASTA is kept. Plain ``.fa.gz`` files (the
-    form UCSC serves) cannot be indexed: decompress them with :func:`gunzip` first. bgzip
-    files are indexed in place (with a ``.gzi`` beside them).
-
-    Parameters
-    ----------
-    path : str or PathLike
-        FASTA file, uncompressed or bgzip-compressed.
-
-    Returns
-    -------
-    pathlib.Path
-        The index, ``path + ".fai"``.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"path {path} does not exist; download and decompress the genome first")
-    with open(path, "rb") as handle:
-        gzipped = handle.read(2) == b"\x1f\x8b"
-    bgzf = gzipped and _is_bgzf(path)
-    if gzipped and not bgzf:
-        raise ValueError(
-            f"path {path} is plain gzip, which pyfaidx cannot index; decompress it with "
-            f"evoaugflow.download.gunzip({str(path)!r}, {str(path.with_suffix(''))!r}) "
-            "(or recompress it with bgzip) and index that"
-        )
-    fai = path.with_name(path.name + ".fai")
-    if fai.exists() and fai.stat().st_mtime >= path.stat().st_mtime:
-        return fai
-    with contextlib.ExitStack() as stack:
-        tmp_fai = stack.enter_context(atomic_path(fai))
-        tmp_gzi = None
-        if bgzf:
-            tmp_gzi = stack.enter_context(atomic_path(path.with_name(path.name + ".gzi")))
-        for placeholder in (tmp_fai, tmp_gzi):
-            if placeholder is not None:
-                # pyfaidx would read an empty placeholder as an empty index: let it create it.
-                placeholder.unlink()
-        try:
-            pyfaidx.Faidx(
-                str(path),
-                indexname=str(tmp_fai),
-                gzi_indexname=None if tmp_gzi is None else str(tmp_gzi),
-            ).close()
-        except pyfaidx.FastaIndexingError as exc:
-            raise ValueError(f"path {path} is not a well-formed FASTA file: {exc}") from exc
-    return fai
-
-
-MANIFEST_COLUMNS = {
-    "zenodo": ("name", "url", "md5", "size", "description"),
-    "encode": ("factor", "cell_type", "assay", "accession", "build", "url", "status", "note"),
-    "genomes": ("build", "url", "md5"),
-}
-_MANIFEST_KEYS = {
-    "zenodo": ("name",),
-    "encode": ("factor", "cell_type", "assay"),
-    "genomes": ("build",),
-}
-ENCODE_ASSAYS = ("ChIP-seq", "DNase-seq")
-ENCODE_STATUSES = ("unpublished", "candidate", "verified")
-GENOME_BUILDS = ("hg19", "hg38")
-
-
-def _check_manifest_row(kind: str, row: dict, where: str) -> dict:
-    """Validate one manifest row; return it with empty fields as None and size as int."""
-
-    def fail(column: str, expectation: str) -> None:
-        raise ValueError(f"{where}: column {column!r} is {row[column]!r}; expected {expectation}")
-
-    if row["url"] and urllib.parse.urlsplit(row["url"]).scheme not in URL_SCHEMES:
-        fail("url", f"a URL starting with one of {URL_SCHEMES}")
-    if row.get("md5") and not _MD5_PATTERN.match(row["md5"]):
-        fail("md5", "32 lower-case hexadecimal characters, or empty when unknown")
-    if kind == "zenodo":
-        if not row["name"] or "/" in row["name"]:
-            fail("name", "a file name without '/'")
-        if not row["url"]:
-            fail("url", "the download URL of the file")
-        if row["size"] and not row["size"].isdigit():
-            fail("size", "a size in bytes (digits only), or empty when unknown")
-    elif kind == "genomes":
-        if row["build"] not in GENOME_BUILDS:
-            fail("build", f"one of {GENOME_BUILDS}")
-        if not row["url"]:
-            fail("url", "the download URL of the genome")
-    else:
-        if row["assay"] not in ENCODE_ASSAYS:
-            fail("assay", f"one of {ENCODE_ASSAYS}")
-        if row["assay"] == "ChIP-seq" and not row["factor"]:
-            fail("factor", "the ChIP-seq target (e.g. CTCF)")
-        if not row["cell_type"]:
-            fail("cell_type", "a cell type (e.g. GM12878)")
-        if row["status"] not in ENCODE_STATUSES:
-            fail("status", f"one of {ENCODE_STATUSES}")
-        if row["build"] and row["build"] not in GENOME_BUILDS:
-            fail("build", f"one of {GENOME_BUILDS}, or empty when unknown")
-        if row["status"] == "unpublished":
-            for column in ("accession", "url"):
-                if row[column]:
-                    fail(column, "empty while status is 'unpublished' (or set status 'candidate')")
-        else:
-            if not _ENCODE_FILE_PATTERN.match(row["accession"]):
-                fail("accession", "an ENCODE file accession such as ENCFF123ABC")
-            if row["accession"] not in row["url"]:
-                fail("url", f"a download URL of {row['accession']}")
-            if not row["build"]:
-                fail("build", f"one of {GENOME_BUILDS} once an accession is chosen")
-    checked = {column: (value or None) for column, value in row.items()}
-    if kind == "zenodo" and checked["size"] is not None:
-        checked["size"] = int(checked["size"])
-    return checked
-
-
-def load_manifest(path: str | os.PathLike, kind: str | None = None) -> list[dict]:
-    """Read and validate one of the tab-separated manifests in ``resources/``.
-
-    The header names the kind (see ``MANIFEST_COLUMNS``): ``zenodo``
-    (``name, url, md5, size, description``), ``encode`` (``factor, cell_type, assay,
-    accession, build, url, status, note``) or ``genomes`` (``build, url, md5``). Blank
-    lines are skipped.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        The TSV file.
-    kind : str, optional
-        Expected kind (default None: inferred from the header).
-
-    Returns
-    -------
-    list of dict
-        One dict per row, keyed by column; empty fields are None, ``size`` is an int.
-
-    Raises
-    ------
-    ValueError
-        Unknown header, wrong number of fields, a bad value or a duplicated key; the
-        message names the file, the line and the column.
-    """
-    path = Path(path)
-    if kind is not None and kind not in MANIFEST_COLUMNS:
-        raise ValueError(f"kind is {kind!r}; expected one of {tuple(MANIFEST_COLUMNS)} or None")
-    if not path.is_file():
-        raise ValueError(f"manifest {path} does not exist")
-    lines = path.read_text().splitlines()
-    header = tuple(lines[0].split("\t")) if lines else ()
-    kinds = {columns: name for name, columns in MANIFEST_COLUMNS.items()}
-    if header not in kinds or (kind is not None and kinds[header] != kind):
-        allowed = {kind: MANIFEST_COLUMNS[kind]} if kind else MANIFEST_COLUMNS
-        raise ValueError(
-            f"{path}, line 1: header {header!r} is not a manifest header; expected the "
-            f"tab-separated columns of one of {allowed}"
-        )
-    kind = kinds[header]
-    rows, seen = [], {}
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        fields = line.split("\t")
-        where = f"{path}, line {number}"
-        if len(fields) != len(header):
-            raise ValueError(
-                f"{where}: {len(fields)} tab-separated fields; expected {len(header)} "
-                f"({', '.join(header)})"
-            )
-        row = _check_manifest_row(
-            kind, dict(zip(header, (f.strip() for f in fields), strict=True)), where
-        )
-        key = tuple(row[column] for column in _MANIFEST_KEYS[kind])
-        if key in seen:
-            raise ValueError(
-                f"{where}: {dict(zip(_MANIFEST_KEYS[kind], key, strict=True))} repeats line {seen[key]}; "
-                "each entry may appear once"
-            )
-        seen[key] = number
-        rows.append(row)
-    return rows
