@@ -20,6 +20,7 @@ import pybedtools
 import pyfaidx
 
 from evoaugflow.io import atomic_path, open_fasta, text_lines, write_text_atomic
+from evoaugflow.summary import write_tsv
 
 DROP_REASONS = ("off_chromosome", "duplicate", "contains_n")
 # Byte value -> base code 0..3 (A, C, G, T, either case); everything else (N, IUPAC) is 4.
@@ -278,6 +279,7 @@ def build_chip_dataset(
                 handle.create_dataset(key, data=value)
         write_text_atomic(regions_out, table.to_csv(sep="\t", index=False, lineterminator="\n"))
     log(f"wrote {out_h5}: " + ", ".join(f"{k} {counts[f'n_{k}']}" for k in bounds))
+    log("".join(f"{key}\t{value}\n" for key, value in counts.items()).rstrip("\n"))
     return counts
 
 
@@ -332,6 +334,20 @@ def map_truth_to_windows(
     return pd.concat(pieces, ignore_index=True)[columns].sort_values(
         ["split", "index", "start"], kind="stable", ignore_index=True
     )
+
+
+def write_window_truth(
+    genome_truth_tsv: str | os.PathLike,
+    regions_tsv: str | os.PathLike,
+    out_tsv: str | os.PathLike,
+    log: Callable[[str], None] | None = print,
+) -> pd.DataFrame:
+    """Write :func:`map_truth_to_windows` of a data set to ``out_tsv`` (and return it)."""
+    truth = map_truth_to_windows(genome_truth_tsv, regions_tsv)
+    if log is not None:
+        log(f"{len(truth)} planted sites inside data-set windows")
+    write_tsv(truth, out_tsv)
+    return truth
 
 
 def _read_table(path, required) -> pd.DataFrame:

@@ -6,7 +6,7 @@ sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 
 from evoaugflow.chip import build_chip_dataset
 
-counts = build_chip_dataset(
+build_chip_dataset(
     snakemake.input.chip,
     snakemake.input.accessible,
     snakemake.input.genome,
@@ -16,5 +16,3 @@ counts = build_chip_dataset(
     seed=snakemake.params.seed,
     log=print,
 )
-for key, value in counts.items():
-    print(f"{key}\t{value}")

@@ -4,16 +4,6 @@ import sys
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 
-import json
-from pathlib import Path
+from evoaugflow.mavedb import write_element_index
 
-from evoaugflow.io import atomic_path
-from evoaugflow.mavedb import element_index
-
-records = [json.loads(Path(path).read_text()) for path in snakemake.input.records]
-# Files relative to the index's folder, where read_cagi_elements resolves them.
-files = [Path(path).name for path in snakemake.input.tables]
-index = element_index(records, files)
-print(index.to_string())
-with atomic_path(snakemake.output[0]) as tmp:
-    index.to_csv(tmp, sep="\t", index=False)
+write_element_index(snakemake.input.records, snakemake.input.tables, snakemake.output[0])

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from evoaugflow.synthetic import make_cagi_benchmark
 
-written = make_cagi_benchmark(
-    Path(snakemake.output.elements).parent,
-    snakemake.params.panel,
-    n_elements=snakemake.params.n_elements,
-    n_tasks=snakemake.params.n_tasks,
-    seed=snakemake.params.seed,
-    release=snakemake.params.release,
+print(
+    make_cagi_benchmark(
+        Path(snakemake.output.elements).parent,
+        snakemake.params.panel,
+        n_elements=snakemake.params.n_elements,
+        n_tasks=snakemake.params.n_tasks,
+        seed=snakemake.params.seed,
+        release=snakemake.params.release,
+    )
 )
-print(written)

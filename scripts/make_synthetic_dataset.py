@@ -4,13 +4,10 @@ import sys
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 
-from evoaugflow import synthetic
+from evoaugflow.synthetic import make_dataset
 
-makers = {
-    "synthetic_deepstarr": synthetic.make_deepstarr_benchmark,
-    "synthetic_basset": synthetic.make_basset_benchmark,
-}
-makers[snakemake.params.kind](
+make_dataset(
+    snakemake.params.kind,
     snakemake.output.h5,
     snakemake.output.truth,
     snakemake.params.panel,

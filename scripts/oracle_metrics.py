@@ -4,15 +4,14 @@ import sys
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 
-from evoaugflow import summary, synthetic
+from evoaugflow.synthetic import write_oracle_metrics
 
-table = synthetic.oracle_metrics(
+write_oracle_metrics(
     snakemake.params.source,
     snakemake.input.data,
     snakemake.input.truth,
+    snakemake.output[0],
     snakemake.params.panel,
     release=snakemake.params.release,
     focal=snakemake.params.focal,
 )
-print(table.to_string())
-summary.write_tsv(table, snakemake.output[0])

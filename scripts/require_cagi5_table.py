@@ -9,11 +9,6 @@ import sys
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 
-print(
-    f"ERROR: {snakemake.output[0]} is missing. The CAGI5 saturation-mutagenesis tables are "
-    "registered-access: download the challenge release from https://genomeinterpretation.org "
-    f"(CAGI5, 'Regulation saturation mutagenesis'), save element {snakemake.wildcards.element} "
-    f"as {snakemake.output[0]} (the challenge's TSV layout: '#Chrom Pos Ref Alt Value "
-    "Confidence'), and run the workflow again. To skip CAGI5, set analyses.cagi: false."
-)
-sys.exit(1)
+from evoaugflow.variants import missing_table_message
+
+sys.exit(missing_table_message(snakemake.output[0], snakemake.wildcards.element))

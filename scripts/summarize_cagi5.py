@@ -4,9 +4,6 @@ import sys
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 
-from evoaugflow import plots, summary
+from evoaugflow.summarize import summarize_cagi5
 
-table = summary.sort_runs(summary.collect(list(snakemake.input), "cagi5"))
-summary.write_tsv(table, snakemake.output.table)
-plots.plot_cagi(table[table["element"] != "mean"], snakemake.output.figure)
-print(table.to_string())
+summarize_cagi5(list(snakemake.input), snakemake.output.table, snakemake.output.figure)

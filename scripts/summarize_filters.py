@@ -4,9 +4,6 @@ import sys
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 
-from evoaugflow import plots, summary
+from evoaugflow.summarize import summarize_filters
 
-table = summary.sort_runs(summary.collect(snakemake.input.summaries, "filters"))
-summary.write_tsv(table, snakemake.output.table)
-plots.plot_filter_summary(table, snakemake.output.figure)
-print(table.to_string())
+summarize_filters(snakemake.input.summaries, snakemake.output.table, snakemake.output.figure)

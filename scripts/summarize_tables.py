@@ -4,8 +4,6 @@ import sys
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 
-from evoaugflow import summary
+from evoaugflow.summarize import stack_tables
 
-table = summary.sort_runs(summary.collect(list(snakemake.input), snakemake.params.get("kind")))
-summary.write_tsv(table, snakemake.output[0])
-print(table.to_string())
+stack_tables(list(snakemake.input), snakemake.output[0], snakemake.params.get("kind"))

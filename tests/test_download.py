@@ -15,6 +15,7 @@ import socket
 import struct
 import threading
 import time
+import urllib.error
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -319,7 +320,9 @@ def test_connection_refused_names_the_file(dest):
     message = str(info.value)
     assert message.startswith(f"could not fetch {url} to {dest} after 3 attempt(s)")
     assert "place it by hand" in message and "Connection refused" in message
-    assert info.value.__cause__ is not None  # the urllib error stays chained
+    # The urllib error stays chained, with the refused connection inside it.
+    assert isinstance(info.value.__cause__, urllib.error.URLError)
+    assert isinstance(info.value.__cause__.reason, ConnectionRefusedError)
     assert leftovers(dest) == []
 
 

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from evoaugflow import mavedb, variants
-from evoaugflow.download import fetch
+from evoaugflow.download import fetch, file_md5
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 G = 2  # channel of G in A, C, G, T
@@ -172,7 +172,9 @@ def download(server, urn, folder):
         min_bytes=64,
     )
     fetch(mavedb.scores_url(urn, server.url), folder / "scores.csv", progress=False, min_bytes=64)
-    assert record["bytes"] > 0
+    # The record describes the file as written: its size and md5.
+    assert record["bytes"] == (folder / "score_set.json").stat().st_size
+    assert record["md5"] == file_md5(folder / "score_set.json")
     return folder / "score_set.json", folder / "scores.csv"
 
 

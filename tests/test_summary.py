@@ -293,7 +293,7 @@ def test_main_metric_and_direction():
     assert summary.main_metric("binary") == ("auroc", True)
     assert summary.main_metric("regression") == ("pearson", True)
     assert summary.higher_is_better("mse") is False
-    with pytest.raises(ValueError, match="task_type"):
+    with pytest.raises(ValueError, match="task="):
         summary.main_metric("multiclass")
     with pytest.raises(ValueError, match="metric='r2'"):
         summary.higher_is_better("r2")
@@ -369,3 +369,57 @@ def test_oracle_columns_known_numbers(metrics, tmp_path):
     assert _row(valid, "chip", "baseline", "stage1")["oracle"] == pytest.approx(0.1)
     with pytest.raises(ValueError, match="2 tables for 1 data sets"):
         summary.read_oracles([oracle_path, oracle_path], ["chip"])
+
+
+@pytest.mark.parametrize("split, shift", [("valid", 0.3), ("test", 0.0)])
+def test_summarize_grid_keeps_each_rows_split(tmp_path, split, shift):
+    """Validation rows stay "valid"; the comparison and figures read the chosen split."""
+    from evoaugflow.summarize import summarize_grid
+
+    paths = _write_tree(tmp_path)
+    runs, histories = [], []
+    for path in paths:
+        dataset, augset, seed = path.parts[-4:-1]
+        run = {
+            "dataset": dataset,
+            "augset": augset,
+            "stage": path.stem,
+            "seed": int(seed),
+            "train_size": None,
+        }
+        history = path.with_suffix(".history.tsv")
+        pd.DataFrame(
+            {
+                "epoch": [0, 1],
+                "lr": [1e-3, 1e-3],
+                "train_loss": [0.7, 0.6],
+                "valid_loss": [0.72, 0.65],
+                "seconds": [1.0, 1.0],
+            }
+        ).to_csv(history, sep="\t", index=False)
+        runs.append(run)
+        histories.append(history)
+    out = tmp_path / "summary"
+    names = ("metrics", "history", "comparison", "datasize")
+    tables = {name: out / f"{name}.tsv" for name in names}
+    comparison = summarize_grid(
+        paths, histories, runs, [], ["chip", "starr"], [], *tables.values(), split=split
+    )
+
+    written = summary.collect(tables["metrics"])
+    source = summary.collect(paths)
+    # Every row keeps its true split: as many valid and test rows as were evaluated.
+    assert written["split"].value_counts().to_dict() == source["split"].value_counts().to_dict()
+    assert written["split"].value_counts().to_dict() == {"test": 60, "valid": 30}
+    # The comparison reads the chosen split: the baseline's mean AUROC over the 3 seeds.
+    baseline = _row(comparison, "chip", "baseline", "stage1", "auroc")
+    assert baseline["mean"] == pytest.approx(np.mean(CHIP_AUROC[("baseline", "stage1")]) + shift)
+    assert summary.collect(tables["comparison"])["mean"].to_numpy() == pytest.approx(
+        comparison["mean"].to_numpy()
+    )
+    assert len(summary.collect(tables["history"])) == 2 * len(paths)
+    datasize = pd.read_csv(tables["datasize"], sep="\t")
+    assert datasize.empty and tuple(datasize.columns) == summary.DATASIZE_COLUMNS
+    for dataset in ("chip", "starr"):
+        for figure in ("metric_by_augset.png", "training_curves.png"):
+            assert (out / dataset / figure).stat().st_size > 1000

@@ -158,6 +158,7 @@ def score_cagi5_file(
     metadata: str | os.PathLike | None = None,
     device="auto",
     rc_average: bool = False,
+    threads: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score a CAGI5-style benchmark under one saved model and write both tables.
 
@@ -181,11 +182,15 @@ def score_cagi5_file(
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
     rc_average : bool, default=False
         See :func:`evoaugflow.variants.scoring.score_variant_effects`.
+    threads : int, optional
+        CPU threads for torch (default None: torch's own choice).
 
     Returns
     -------
     variants, per_element : pandas.DataFrame
     """
+    if threads is not None:
+        torch.set_num_threads(int(threads))
     model, augmenter, meta = load_model(model_path)
     length = meta["sequence_length"]
     if source == "onehot":

@@ -253,6 +253,7 @@ def score_vcf_file(
     effects_tsv: str | os.PathLike,
     skipped_tsv: str | os.PathLike,
     device="auto",
+    threads: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Score a VCF under one saved model and write the two tables (rule ``score_variants``).
 
@@ -268,12 +269,16 @@ def score_vcf_file(
     skipped_tsv : str or PathLike
         Receives ``reason, count``: the alleles not scored, by reason.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
+    threads : int, optional
+        CPU threads for torch (default None: torch's own choice).
 
     Returns
     -------
     effects, skipped
         As from :func:`score_vcf`.
     """
+    if threads is not None:
+        torch.set_num_threads(int(threads))
     model, augmenter, meta = load_model(model_path)
     effects, skipped = score_vcf(
         model,
