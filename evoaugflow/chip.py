@@ -19,7 +19,7 @@ import pandas as pd
 import pybedtools
 import pyfaidx
 
-from evoaugflow.io import atomic_path, open_fasta, text_lines, write_text_atomic
+from evoaugflow.io import atomic_path, open_fasta, text_lines
 from evoaugflow.summary import write_tsv
 
 DROP_REASONS = ("off_chromosome", "duplicate", "contains_n")
@@ -277,7 +277,7 @@ def build_chip_dataset(
         with h5py.File(tmp, "w") as handle:
             for key, value in arrays.items():
                 handle.create_dataset(key, data=value)
-        write_text_atomic(regions_out, table.to_csv(sep="\t", index=False, lineterminator="\n"))
+        write_tsv(table, regions_out)
     log(f"wrote {out_h5}: " + ", ".join(f"{k} {counts[f'n_{k}']}" for k in bounds))
     log("".join(f"{key}\t{value}\n" for key, value in counts.items()).rstrip("\n"))
     return counts

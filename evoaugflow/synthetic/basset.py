@@ -11,7 +11,8 @@ from scipy.ndimage import maximum_filter1d
 from scipy.special import expit
 
 from evoaugflow.meme import Motif
-from evoaugflow.synthetic.files import write_h5, write_tsv
+from evoaugflow.summary import write_tsv
+from evoaugflow.synthetic.files import write_h5
 from evoaugflow.synthetic.grammar import generate, split_sizes
 from evoaugflow.synthetic.motifs import (
     DEFAULT_PANEL,
@@ -306,5 +307,5 @@ def make_basset_benchmark(
         record[f"positive_rate_{split}"] = [round(float(v), 3) for v in labels.mean(axis=0)]
     write_h5(path_h5, arrays)
     columns = ["split", "index", "motif", "start", "end", "strand"]
-    write_tsv(truth_path, pd.concat(truths, ignore_index=True)[columns])
+    write_tsv(pd.concat(truths, ignore_index=True)[columns], truth_path)
     return record

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evoaugflow.summary import write_tsv
 from evoaugflow.synthetic.basset import basset_pairs, basset_truth_function
-from evoaugflow.synthetic.files import write_fasta, write_tsv
+from evoaugflow.synthetic.files import write_fasta
 from evoaugflow.synthetic.grammar import generate
 from evoaugflow.synthetic.motifs import DEFAULT_PANEL, DNA, load_panel, random_codes
 from evoaugflow.variants import variant_index
@@ -103,12 +104,12 @@ def make_cagi_benchmark(
             f"## Value = log(mean_t p_alt / mean_t p_ref), Basset-like truth, {n_tasks} tasks, "
             f"{window} nt window centred on the variant",
         ]
-        write_tsv(out_dir / f"{names[k]}.tsv", rows, comments)
+        write_tsv(rows, out_dir / f"{names[k]}.tsv", comments=comments)
         variants_per_element[names[k]] = len(rows)
         table.append((names[k], chrom, left, left + element_length, f"{names[k]}.tsv"))
     write_fasta(out_dir / "cagi_genome.fa", [row[1] for row in table], contigs)
     elements_table = pd.DataFrame(table, columns=["element", "chrom", "start", "end", "file"])
-    write_tsv(out_dir / "elements.tsv", elements_table)
+    write_tsv(elements_table, out_dir / "elements.tsv")
     return {
         "genome": str(out_dir / "cagi_genome.fa"),
         "elements": str(out_dir / "elements.tsv"),

@@ -17,7 +17,8 @@ from scipy.special import expit
 
 from evoaugflow.io import write_text_atomic
 from evoaugflow.meme import Motif
-from evoaugflow.synthetic.files import write_fasta, write_tsv
+from evoaugflow.summary import write_tsv
+from evoaugflow.synthetic.files import write_fasta
 from evoaugflow.synthetic.grammar import plant, truth_frame
 from evoaugflow.synthetic.motifs import (
     BACKGROUND,
@@ -286,7 +287,7 @@ def make_chip_benchmark(
         write_text_atomic(
             paths[key], frame.to_csv(sep="\t", index=False, header=False, lineterminator="\n")
         )
-    write_tsv(paths["truth"], truth[["chrom", "start", "end", "strand", "motif"]])
+    write_tsv(truth[["chrom", "start", "end", "strand", "motif"]], paths["truth"])
     return {
         **{key: str(path) for key, path in paths.items()},
         "seed": seed,

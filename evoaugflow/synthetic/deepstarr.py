@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from evoaugflow.synthetic.files import write_h5, write_tsv
+from evoaugflow.summary import write_tsv
+from evoaugflow.synthetic.files import write_h5
 from evoaugflow.synthetic.grammar import generate, split_sizes
 from evoaugflow.synthetic.motifs import DEFAULT_PANEL, load_panel, one_hot, sharpen
 
@@ -146,6 +147,6 @@ def make_deepstarr_benchmark(
         record[f"signal_variance_{split}"] = [round(float(v), 4) for v in signal.var(axis=0)]
     write_h5(path_h5, arrays)
     columns = ["split", "index", "motif", "start", "end", "strand"]
-    write_tsv(truth_path, pd.concat(truths, ignore_index=True)[columns])
+    write_tsv(pd.concat(truths, ignore_index=True)[columns], truth_path)
     record["noise_variance"] = DEEPSTARR_NOISE_SD**2
     return record

@@ -1,4 +1,4 @@
-"""Atomic writers of the synthetic sets: h5 arrays, TSV tables with comments, FASTA + .fai."""
+"""Atomic writers of the synthetic sets: h5 arrays, FASTA with its .fai index."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 import h5py
 import numpy as np
-import pandas as pd
 
 from evoaugflow.io import atomic_path, write_text_atomic
 from evoaugflow.synthetic.motifs import DNA
@@ -18,13 +17,6 @@ def write_h5(path, arrays: dict[str, np.ndarray]) -> None:
         with h5py.File(tmp, "w") as handle:
             for key, value in arrays.items():
                 handle.create_dataset(key, data=value)
-
-
-def write_tsv(path, frame: pd.DataFrame, header_lines: Sequence[str] = ()) -> None:
-    text = "".join(f"{line}\n" for line in header_lines) + frame.to_csv(
-        sep="\t", index=False, lineterminator="\n"
-    )
-    write_text_atomic(path, text)
 
 
 def write_fasta(path: str | os.PathLike, names: Sequence[str], sequences, line_width=60) -> None:
