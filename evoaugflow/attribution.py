@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from tqdm.auto import tqdm
 
-from evoaugflow.augment import _random_dna
+from evoaugflow.augment_kernels import _random_dna
 from evoaugflow.io import atomic_path
 from evoaugflow.meme import ALPHABET, Motif
 from evoaugflow.metrics import auroc
