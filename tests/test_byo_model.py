@@ -35,7 +35,8 @@ from evoaugflow.models import (
     reset_model,
 )
 from evoaugflow.summary import TIDY_COLUMNS
-from evoaugflow.train import _glibc, evaluate, fast_cpu_steps, load_model, predict, train_stage
+from evoaugflow.runtime import _glibc
+from evoaugflow.train import evaluate, fast_cpu_steps, load_model, predict, train_stage
 from evoaugflow.variants import score_variant_effects
 
 RECIPE = {"max_epochs": 2, "batch_size": 50, "verbose": False, "device": "cpu"}

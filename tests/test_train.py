@@ -186,7 +186,7 @@ def test_changed_data_content_retrains(tmp_path, one_thread, capsys):
 def test_non_finite_loss_stops_without_a_model(tmp_path, one_thread):
     data = toy_data(n_train=120)
     data.y_train[5, 0] = float("nan")
-    with pytest.raises(TrainingDiverged, match=r"toyset: pretrain epoch 1 diverged"):
+    with pytest.raises(TrainingDiverged, match=r"toyset: stage1 epoch 1 diverged"):
         train_stage(
             toy_model(),
             data,
@@ -292,20 +292,20 @@ def test_early_stopping_keeps_best_weights(tmp_path, one_thread):
     assert np.allclose(np.log10(lrs / 1e-2), np.round(np.log10(lrs / 1e-2)))
     # model.pt holds the best epoch's weights: recomputing its validation loss gives it back
     model, augmenter, meta = load_model(tmp_path / "model.pt")
-    assert augmenter is None and meta["stage"] == "pretrain"
+    assert augmenter is None and meta["stage"] == "stage1"
     probs = torch.from_numpy(predict(model, data.x_valid, device="cpu")).double()
     loss = torch.nn.functional.binary_cross_entropy(probs, data.y_valid.double()).item()
     assert loss == pytest.approx(summary["best_valid_loss"], rel=1e-4)
 
 
-def test_augmented_pretrain_then_finetune(tmp_path, device):
+def test_augmented_stage1_then_finetune(tmp_path, device):
     data = toy_data()
     augmenter = Augmenter.from_config(AUG_SPEC)
     padded_length = LENGTH + 8
     with pytest.raises(ValueError, match=f"input_length={padded_length}"):
         train_stage(toy_model(), data, tmp_path / "bad", task="binary", augmenter=augmenter)
     common = {"task": "binary", "batch_size": 50, "device": device, "verbose": False}
-    pretrain = train_stage(
+    stage1 = train_stage(
         toy_model(padded_length),
         data,
         tmp_path / "pre",
@@ -314,7 +314,7 @@ def test_augmented_pretrain_then_finetune(tmp_path, device):
         max_epochs=8,
         **common,
     )
-    pre_model, pre_aug, pre_meta = load_model(pretrain["model_path"], device=device)
+    pre_model, pre_aug, pre_meta = load_model(stage1["model_path"], device=device)
     assert pre_aug.to_config() == augmenter.to_config()
     assert pre_meta["model_config"]["input_length"] == padded_length
 
@@ -326,7 +326,7 @@ def test_augmented_pretrain_then_finetune(tmp_path, device):
             data,
             tmp_path / "x",
             stage="finetune",
-            init_from=pretrain["model_path"],
+            init_from=stage1["model_path"],
             augmenter=augmenter,
             **common,
         )
@@ -336,7 +336,7 @@ def test_augmented_pretrain_then_finetune(tmp_path, device):
         data,
         tmp_path / "fine",
         stage="finetune",
-        init_from=pretrain["model_path"],
+        init_from=stage1["model_path"],
         lr=1e-9,
         max_epochs=1,
         **common,
