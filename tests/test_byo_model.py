@@ -34,8 +34,8 @@ from evoaugflow.models import (
     import_model_class,
     reset_model,
 )
-from evoaugflow.summary import TIDY_COLUMNS
 from evoaugflow.runtime import _glibc
+from evoaugflow.summary import TIDY_COLUMNS
 from evoaugflow.train import evaluate, fast_cpu_steps, load_model, predict, train_stage
 from evoaugflow.variants import score_variant_effects
 
