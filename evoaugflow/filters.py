@@ -29,7 +29,8 @@ import torch.nn.functional as F
 from evoaugflow.io import atomic_path, write_text_atomic
 from evoaugflow.meme import ALPHABET, Motif, write_meme
 from evoaugflow.tomtom import TOMTOM_COLUMNS
-from evoaugflow.train import resolve_device
+from evoaugflow.models import PREDICT_BATCH_SIZE
+from evoaugflow.runtime import resolve_device
 
 FILTER_ID_PREFIX = "filter"
 # The line of an empty filters MEME file that says why it has no motif.
@@ -97,7 +98,7 @@ def filter_motifs(
     model: torch.nn.Module,
     x: torch.Tensor,
     threshold: float = 0.5,
-    batch_size: int = 128,
+    batch_size: int = PREDICT_BATCH_SIZE,
     device: str | torch.device = "auto",
     augmenter=None,
 ) -> tuple[list[Motif], np.ndarray]:
@@ -119,7 +120,7 @@ def filter_motifs(
     threshold : float, default=0.5
         A window counts as a site when the activation is strictly greater than
         ``threshold`` times the filter's maximum over all of ``x``; in (0, 1].
-    batch_size : int, default=128
+    batch_size : int, default=models.PREDICT_BATCH_SIZE (256)
         Sequences per forward pass.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
     augmenter : evoaugflow.augment.Augmenter, optional
