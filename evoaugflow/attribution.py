@@ -4,6 +4,8 @@
 references and applies the gradient correction (REFERENCE.md sections 4 and 7).
 :func:`attribution_auroc` scores a map against the known positions of planted motifs.
 :func:`plot_attribution_logos` and :func:`plot_filter_logos` draw Logomaker logos.
+:func:`attribute_top_sequences` and :func:`plot_attribution_files` are the workflow's
+rules attribute and plot_attribution.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from tqdm.auto import tqdm
 
-from evoaugflow.augment import _random_dna
-from evoaugflow.io import atomic_path
+from evoaugflow.augment_kernels import _random_dna
+from evoaugflow.data import load_dataset
+from evoaugflow.io import atomic_path, write_tsv
 from evoaugflow.meme import ALPHABET, Motif
 from evoaugflow.metrics import auroc
-from evoaugflow.train import resolve_device
+from evoaugflow.predict import load_model
+from evoaugflow.runtime import resolve_device
 
 #: Size of both logo figures, in inches, at ``DPI``: 1200 x 600 pixels.
 LOGO_FIGSIZE_INCHES = (12.0, 6.0)
@@ -72,7 +76,7 @@ def _global_rngs_seeded(seed: int, device: torch.device) -> Iterator[None]:
 def gradient_shap(
     model: torch.nn.Module,
     x: torch.Tensor,
-    task: int = 0,
+    output: int = 0,
     n_references: int = 1000,
     n_samples: int = 100,
     seed: int = 0,
@@ -95,7 +99,7 @@ def gradient_shap(
         mode, its mode is restored.
     x : torch.Tensor, shape=(N, 4, L)
         One-hot sequences to explain.
-    task : int, default=0
+    output : int, default=0
         Output column that is explained.
     n_references : int, default=1000
         Random DNA references (see :func:`random_references`).
@@ -139,10 +143,10 @@ def gradient_shap(
     try:
         with torch.no_grad():
             outputs = model(x_in[:1])
-        if outputs.ndim != 2 or not 0 <= task < outputs.shape[1]:
+        if outputs.ndim != 2 or not 0 <= output < outputs.shape[1]:
             raise ValueError(
-                f"task={task}: the model's output has shape {tuple(outputs.shape)}; "
-                f"task must index its last axis (0 .. {outputs.shape[-1] - 1})"
+                f"output={output}: the model's output has shape {tuple(outputs.shape)}; "
+                f"output must index its last axis (0 .. {outputs.shape[-1] - 1})"
             )
         explainer = GradientShap(model)
         maps = np.empty((x.shape[0], 4, length), dtype=np.float32)
@@ -152,7 +156,7 @@ def gradient_shap(
                     x_in[index : index + 1],
                     baselines=references,
                     n_samples=n_samples,
-                    target=task,
+                    target=output,
                 )
             attribution = attribution[0, :, :length]
             corrected = attribution - attribution.mean(dim=0, keepdim=True)
@@ -162,14 +166,14 @@ def gradient_shap(
     return maps
 
 
-def select_top_sequences(y, task: int, n: int) -> np.ndarray:
-    """Indices of the ``n`` sequences with the highest activity in ``task``.
+def select_top_sequences(y, output: int, n: int) -> np.ndarray:
+    """Indices of the ``n`` sequences with the highest activity in output ``output``.
 
     Parameters
     ----------
     y : numpy.ndarray or torch.Tensor, shape=(N, T)
         Measured activities (e.g. ``y_test``).
-    task : int
+    output : int
         Column to rank by.
     n : int
         How many to return, 1 .. N.
@@ -182,11 +186,13 @@ def select_top_sequences(y, task: int, n: int) -> np.ndarray:
     y = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
     if y.ndim != 2:
         raise ValueError(f"y: shape {y.shape}; expected (N, T)")
-    if not 0 <= task < y.shape[1]:
-        raise ValueError(f"task={task}: must be in 0 .. {y.shape[1] - 1} (y has {y.shape[1]})")
+    if not 0 <= output < y.shape[1]:
+        raise ValueError(
+            f"output={output}: must be in 0 .. {y.shape[1] - 1} (y has {y.shape[1]} columns)"
+        )
     if not 1 <= n <= y.shape[0]:
         raise ValueError(f"n={n}: must be in 1 .. {y.shape[0]} (the number of sequences)")
-    return np.argsort(-y[:, task], kind="stable")[:n].astype(np.int64)
+    return np.argsort(-y[:, output], kind="stable")[:n].astype(np.int64)
 
 
 def attribution_auroc(attr: np.ndarray, truth_mask: np.ndarray) -> float:
@@ -263,7 +269,7 @@ def plot_attribution_logos(
     path : str or PathLike
         PNG to write (1200 x 600 pixels), atomically.
     title : str
-        Figure title (e.g. the sequence and task).
+        Figure title (e.g. the sequence and output).
     x : numpy.ndarray or torch.Tensor, shape=(4, L), optional
         The one-hot sequence. When given, each logo shows the observed-base attribution
         ``x * attr`` (one letter per position, its height the attribution of the base
@@ -370,3 +376,135 @@ def plot_filter_logos(
         ax.set_xlabel("position", fontsize=7)
     figure.suptitle(title)
     return _save_png(figure, path)
+
+
+def planted_mask(truth_path: str | os.PathLike, chosen: np.ndarray, length: int) -> np.ndarray:
+    """Positions of planted motifs in the chosen test sequences, from a truth table.
+
+    Parameters
+    ----------
+    truth_path : str or PathLike
+        TSV with columns ``split``, ``index``, ``start``, ``end`` (one row per planted
+        site; rows of other splits are ignored).
+    chosen : numpy.ndarray, shape=(n,)
+        Test-split indices of the sequences.
+    length : int
+        Sequence length L; sites are clipped to ``0 .. L``.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape=(n, L)
+    """
+    truth = pd.read_csv(truth_path, sep="\t")
+    truth = truth[truth["split"] == "test"]
+    mask = np.zeros((len(chosen), length), dtype=bool)
+    for row_number, index in enumerate(chosen):
+        for site in truth[truth["index"] == index].itertuples():
+            mask[row_number, max(site.start, 0) : min(site.end, length)] = True
+    return mask
+
+
+def attribute_top_sequences(
+    model_path: str | os.PathLike,
+    data_path: str | os.PathLike,
+    arrays_path: str | os.PathLike,
+    scores_path: str | os.PathLike,
+    run: dict,
+    output: int = 0,
+    n_sequences: int = 4,
+    n_references: int = 1000,
+    n_samples: int = 100,
+    truth_path: str | os.PathLike | None = None,
+    device: str | torch.device = "auto",
+    threads: int = 1,
+) -> float:
+    """Explain a saved model's top-activity test sequences and score the maps (rule attribute).
+
+    Parameters
+    ----------
+    model_path, data_path : str or PathLike
+        A ``model.pt`` and its data set's h5 file.
+    arrays_path : str or PathLike
+        Written: npz with ``attributions`` ``(n, 4, L)``, ``x`` ``(n, 4, L)`` and
+        ``index`` ``(n,)`` (test-split indices, highest activity first).
+    scores_path : str or PathLike
+        Written: a one-row TSV, ``run``'s entries plus ``n_sequences`` and
+        ``attribution_auroc`` (NaN without planted sites).
+    run : dict
+        The run's identity (dataset, augset, stage, seed, ...); ``run["seed"]`` seeds
+        GradientShap.
+    output : int, default 0
+        The output column explained and ranked by.
+    n_sequences, n_references, n_samples : int
+        See :func:`select_top_sequences` and :func:`gradient_shap`.
+    truth_path : str or PathLike, optional
+        Planted-site table (see :func:`planted_mask`); default None: no score.
+    device : {"auto", "cpu", "cuda"} or torch.device, default "auto"
+    threads : int, default 1
+        CPU threads for torch.
+
+    Returns
+    -------
+    float
+        The attribution AUROC (NaN without a usable truth mask).
+    """
+    torch.set_num_threads(threads)
+    model, augmenter, _ = load_model(model_path)
+    data = load_dataset(data_path)
+    chosen = select_top_sequences(data.y_test, output, n_sequences)
+    x = data.x_test[torch.as_tensor(chosen)]
+    attributions = gradient_shap(
+        model,
+        x,
+        output=output,
+        n_references=n_references,
+        n_samples=n_samples,
+        seed=run["seed"],
+        device=device,
+        augmenter=augmenter,
+    )
+    score = np.nan
+    if truth_path:
+        mask = planted_mask(truth_path, chosen, x.shape[-1])
+        if mask.any() and not mask.all():
+            score = attribution_auroc(attributions, mask)
+    print(f"{len(chosen)} sequences, attribution AUROC {score}")
+    with atomic_path(arrays_path, suffix=".npz") as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez_compressed(handle, attributions=attributions, x=x.numpy(), index=chosen)
+    write_tsv(
+        pd.DataFrame([dict(run, n_sequences=len(chosen), attribution_auroc=score)]), scores_path
+    )
+    return score
+
+
+def plot_attribution_files(
+    paths: Sequence[str | os.PathLike],
+    labels: Sequence[str],
+    out_path: str | os.PathLike,
+    title: str,
+) -> Path:
+    """Logos of the first sequence's maps of several models (rule plot_attribution).
+
+    Parameters
+    ----------
+    paths : sequence of str or PathLike
+        npz files of :func:`attribute_top_sequences`, one per model, of the same data.
+    labels : sequence of str
+        One per path, in the same order.
+    out_path : str or PathLike
+        PNG written.
+    title : str
+        Figure title; ``{index}`` is replaced by the sequence's test-split index.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    arrays, sequence, index = {}, None, None
+    for label, path in zip(labels, paths, strict=True):
+        with np.load(path) as saved:
+            arrays[label] = saved["attributions"][0]
+            sequence = saved["x"][0]
+            index = int(saved["index"][0])
+    return plot_attribution_logos(arrays, out_path, title=title.format(index=index), x=sequence)

@@ -19,6 +19,8 @@ import h5py
 import numpy as np
 import torch
 
+from evoaugflow.models import TASKS
+
 SPLITS = ("train", "valid", "test")
 DOWNSAMPLE_MODES = ("random", "first")
 
@@ -282,8 +284,8 @@ def check_dataset(path: str | os.PathLike, task: str) -> dict:
         test split: that one is recorded as None (a sweep's train/valid-only file), and
         whatever evaluates on test names the missing key when it loads the file.
     """
-    if task not in ("binary", "regression"):
-        raise ValueError(f"task={task!r}: choose one of binary, regression")
+    if task not in TASKS:
+        raise ValueError(f"task={task!r}: choose one of {', '.join(TASKS)}")
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"data file {path} does not exist: pass the path of an h5 data set")

@@ -15,21 +15,36 @@ A model without a convolutional first layer (a user's GRU or transformer, say) h
 filters to read: :func:`first_layer_problem` says why, :func:`write_no_filters` writes
 empty outputs that carry that reason (a MEME header without motifs and a table without
 rows), and :func:`write_no_filter_matches` the empty Tomtom outputs downstream.
+
+:func:`extract_filters` and :func:`match_filters` are the workflow's rules of the same
+names: a saved model's filters as motifs, and those motifs matched to JASPAR by Tomtom.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from evoaugflow.io import atomic_path, write_text_atomic
-from evoaugflow.meme import ALPHABET, Motif, write_meme
-from evoaugflow.tomtom import TOMTOM_COLUMNS
-from evoaugflow.train import resolve_device
+from evoaugflow.attribution import plot_filter_logos
+from evoaugflow.data import load_dataset
+from evoaugflow.io import atomic_path, write_text_atomic, write_tsv
+from evoaugflow.jaspar import fetch_motifs
+from evoaugflow.meme import ALPHABET, Motif, read_meme, write_meme
+from evoaugflow.models import PREDICT_BATCH_SIZE
+from evoaugflow.predict import load_model
+from evoaugflow.runtime import resolve_device
+from evoaugflow.tomtom import (
+    DEFAULT_EXCLUDE,
+    TOMTOM_COLUMNS,
+    best_matches,
+    filter_summary,
+    tomtom,
+)
 
 FILTER_ID_PREFIX = "filter"
 # The line of an empty filters MEME file that says why it has no motif.
@@ -97,7 +112,7 @@ def filter_motifs(
     model: torch.nn.Module,
     x: torch.Tensor,
     threshold: float = 0.5,
-    batch_size: int = 128,
+    batch_size: int = PREDICT_BATCH_SIZE,
     device: str | torch.device = "auto",
     augmenter=None,
 ) -> tuple[list[Motif], np.ndarray]:
@@ -119,7 +134,7 @@ def filter_motifs(
     threshold : float, default=0.5
         A window counts as a site when the activation is strictly greater than
         ``threshold`` times the filter's maximum over all of ``x``; in (0, 1].
-    batch_size : int, default=128
+    batch_size : int, default=models.PREDICT_BATCH_SIZE (256)
         Sequences per forward pass.
     device : {"auto", "cpu", "cuda"} or torch.device, default="auto"
     augmenter : evoaugflow.augment.Augmenter, optional
@@ -259,7 +274,7 @@ def write_filter_motifs(
             "threshold or check that the model was trained"
         )
     write_meme(meme_path, motifs)
-    write_text_atomic(table_path, table.to_csv(sep="\t", index=False))
+    write_tsv(table, table_path)
 
 
 def write_no_filters(meme_path: str | os.PathLike, table_path: str | os.PathLike, reason: str):
@@ -277,8 +292,7 @@ def write_no_filters(meme_path: str | os.PathLike, table_path: str | os.PathLike
     """
     header = ["MEME version 4", "", f"ALPHABET= {ALPHABET}", "", "strands: + -", ""]
     write_text_atomic(meme_path, "\n".join([*header, f"{NO_FILTERS_PREFIX} {reason}", ""]))
-    table = filter_table(np.zeros(0, dtype=np.int64))
-    write_text_atomic(table_path, table.to_csv(sep="\t", index=False))
+    write_tsv(filter_table(np.zeros(0, dtype=np.int64)), table_path)
 
 
 def no_filters_reason(meme_path: str | os.PathLike) -> str | None:
@@ -318,8 +332,7 @@ def write_no_filter_matches(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with atomic_path(matches_path) as tmp:
-        pd.DataFrame(columns=list(TOMTOM_COLUMNS)).to_csv(tmp, sep="\t", index=False)
+    write_tsv(pd.DataFrame(columns=list(TOMTOM_COLUMNS)), matches_path)
     row = dict(run)
     row.update(
         n_filters=0,
@@ -331,14 +344,145 @@ def write_no_filter_matches(
         matched_motifs="",
         note=f"{NO_FILTERS_PREFIX} {reason}",
     )
-    with atomic_path(summary_path) as tmp:
-        pd.DataFrame([row]).to_csv(tmp, sep="\t", index=False)
+    write_tsv(pd.DataFrame([row]), summary_path)
     figure = plt.figure(figsize=(12, 6), dpi=100)
-    figure.suptitle(
-        f"{run.get('dataset')} {run.get('augset')} {run.get('stage')} seed {run.get('seed')}: "
-        "first-layer filters"
-    )
+    figure.suptitle(_logos_title(run))
     figure.text(0.5, 0.5, f"{NO_FILTERS_PREFIX} {reason}", ha="center", va="center", wrap=True)
     with atomic_path(logos_path, suffix=".png") as tmp:
         figure.savefig(tmp, format="png", dpi=100)
     plt.close(figure)
+
+
+def _logos_title(run: dict) -> str:
+    return (
+        f"{run.get('dataset')} {run.get('augset')} {run.get('stage')} seed {run.get('seed')}: "
+        "first-layer filters"
+    )
+
+
+def extract_filters(
+    model_path: str | os.PathLike,
+    data_path: str | os.PathLike,
+    meme_path: str | os.PathLike,
+    table_path: str | os.PathLike,
+    split: str = "test",
+    threshold: float = 0.5,
+    device: str | torch.device = "auto",
+    threads: int = 1,
+) -> None:
+    """A saved model's first-layer filters as motifs, written as MEME and TSV.
+
+    Parameters
+    ----------
+    model_path, data_path : str or PathLike
+        A ``model.pt`` and its data set's h5 file.
+    meme_path, table_path : str or PathLike
+        Written by :func:`write_filter_motifs`, or by :func:`write_no_filters` for a
+        model without a convolutional first layer.
+    split : {"train", "valid", "test"}, default "test"
+        The sequences the filters are aligned on.
+    threshold : float, default 0.5
+        See :func:`filter_motifs`.
+    device : {"auto", "cpu", "cuda"} or torch.device, default "auto"
+    threads : int, default 1
+        CPU threads for torch.
+    """
+    torch.set_num_threads(threads)
+    model, augmenter, _ = load_model(model_path)
+    problem = first_layer_problem(model)
+    if problem is not None:
+        # A user model without a convolutional first layer: empty outputs that say why.
+        print(f"no filters: {problem}")
+        write_no_filters(meme_path, table_path, problem)
+        return
+    x, _ = load_dataset(data_path).split(split)
+    motifs, counts = filter_motifs(
+        model, x, threshold=threshold, device=device, augmenter=augmenter
+    )
+    print(f"{len(counts)} filters, {int((counts > 0).sum())} with sites, {int(counts.sum())} sites")
+    write_filter_motifs(meme_path, table_path, motifs, counts)
+
+
+def match_filters(
+    meme_path: str | os.PathLike,
+    table_path: str | os.PathLike,
+    jaspar_path: str | os.PathLike,
+    matches_path: str | os.PathLike,
+    summary_path: str | os.PathLike,
+    logos_path: str | os.PathLike,
+    run: dict,
+    q_threshold: float = 0.05,
+    exclude: Sequence[str] = DEFAULT_EXCLUDE,
+    use_meme_binary: bool = False,
+    planted: list[str] | None = None,
+    release: str | None = None,
+) -> dict:
+    """Match a model's filter motifs to JASPAR with Tomtom; tables and a logo figure.
+
+    Parameters
+    ----------
+    meme_path, table_path : str or PathLike
+        The outputs of :func:`extract_filters`.
+    jaspar_path : str or PathLike
+        The JASPAR motifs (MEME format).
+    matches_path : str or PathLike
+        Written: the Tomtom table (:data:`evoaugflow.tomtom.TOMTOM_COLUMNS`).
+    summary_path : str or PathLike
+        Written: one row, ``run``'s entries plus ``n_filters``, ``n_with_sites``,
+        ``hit_rate``, ``mean_best_q``, ``n_matched_motifs``, ``planted_recovery`` and
+        ``matched_motifs`` (comma-separated).
+    logos_path : str or PathLike
+        Written: each filter's logo beside its best match.
+    run : dict
+        The run's identity (dataset, augset, stage, seed, ...).
+    q_threshold : float, default 0.05
+        Tomtom q-value below which a filter matches.
+    exclude, use_meme_binary
+        See :func:`evoaugflow.tomtom.tomtom`.
+    planted : list of str, optional
+        JASPAR names or ids of the motifs planted in a synthetic data set: the summary's
+        ``planted_recovery`` is the fraction of them that some filter matches, by factor
+        name (another JASPAR matrix of the same factor counts). Default None: NaN.
+    release : str, optional
+        The JASPAR release of ``planted`` (default None: :func:`fetch_motifs`'s).
+
+    Returns
+    -------
+    dict
+        The summary row.
+    """
+    reason = no_filters_reason(meme_path)
+    if reason is not None:
+        # The model has no filters (see extract_filters): empty matches, a row that says why.
+        print(f"no filters: {reason}")
+        write_no_filter_matches(matches_path, summary_path, logos_path, run, reason)
+        return {**run, "note": f"{NO_FILTERS_PREFIX} {reason}"}
+    queries = read_meme(meme_path)
+    table = tomtom(
+        queries, read_meme(jaspar_path), exclude=exclude, use_meme_binary=use_meme_binary
+    )
+    filters = pd.read_csv(table_path, sep="\t")
+    result = filter_summary(table, filters["motif_id"], q_threshold=q_threshold)
+    recovery = np.nan
+    if planted:
+        by_release = {} if release is None else {"release": release}
+        names = {motif.name.upper() for motif in fetch_motifs(planted, **by_release)}
+        hits = set(table.loc[table["q-value"] < q_threshold, "Target_name"].str.upper())
+        recovery = len(names & hits) / len(names)
+    row = dict(run)
+    row.update(
+        n_filters=result["n_filters"],
+        n_with_sites=result["n_with_sites"],
+        hit_rate=result["hit_rate"],
+        mean_best_q=result["mean_best_qvalue"],
+        n_matched_motifs=len(result["matched_motifs"]),
+        planted_recovery=recovery,
+        matched_motifs=",".join(result["matched_motifs"]),
+    )
+    print(row)
+    write_tsv(table, matches_path)
+    write_tsv(pd.DataFrame([row]), summary_path)
+    plot_filter_logos(
+        queries, best_matches(table, q_threshold=None), logos_path, title=_logos_title(run)
+    )
+    return row

@@ -1,4 +1,4 @@
-"""Small file helpers shared by every module: atomic writes and JSON records."""
+"""Small file helpers shared by every module: atomic writes, JSON records and tables."""
 
 from __future__ import annotations
 
@@ -55,6 +55,25 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def write_tsv(frame, path: str | os.PathLike) -> None:
+    """Write a table as a tab-separated file atomically, without the index.
+
+    Every table of the workflow is written here. Missing values are written as ``NaN``
+    (which ``pandas.read_csv`` reads back as missing); floats keep full precision.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    path : str or PathLike
+    """
+    import pandas as pd  # noqa: PLC0415 - not every user of this module needs pandas
+
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"frame: expected a pandas DataFrame, got {type(frame).__name__}")
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, sep="\t", index=False, na_rep="NaN")
 
 
 def write_json(path: str | os.PathLike, record: dict) -> None:

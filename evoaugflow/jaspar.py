@@ -16,7 +16,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from evoaugflow.meme import ALPHABET, Motif, write_meme
+from evoaugflow.download import DownloadError, fetch
+from evoaugflow.meme import ALPHABET, Motif, read_meme, write_meme
 
 _MATRIX_ID = re.compile(r"^[A-Z]{2}\d{4}(\.\d+)?$")
 
@@ -157,4 +158,51 @@ def export_meme(
     """
     motifs = _collection(release, collection, tax_group)
     write_meme(path, motifs)
+    return len(motifs)
+
+
+#: The official JASPAR 2022 CORE vertebrates non-redundant MEME file.
+JASPAR_URL = (
+    "https://jaspar.genereg.net/download/data/2022/CORE/"
+    "JASPAR2022_CORE_vertebrates_non-redundant_pfms_meme.txt"
+)
+
+
+def write_jaspar_meme(
+    path: str | os.PathLike, given: str | None = None, release: str = "JASPAR2022"
+) -> int:
+    """Write the JASPAR motifs the workflow matches filters against (rule export_jaspar).
+
+    Parameters
+    ----------
+    path : str or PathLike
+        MEME file written (atomically).
+    given : str, optional
+        A MEME file to copy (its motifs are read and written back, which checks it),
+        or ``"download"``: `JASPAR_URL`, with the offline export as the fallback when
+        the download fails. Default None: the offline pyjaspar export of ``release``
+        (:func:`export_meme`).
+    release : str, default "JASPAR2022"
+        The pyjaspar release of the offline export.
+
+    Returns
+    -------
+    int
+        Number of motifs written.
+    """
+    source = given
+    if given == "download":
+        source = f"{path}.download"
+        try:
+            fetch(JASPAR_URL, source, retries=3, log=print)
+        except DownloadError as error:
+            print(f"WARNING: {error}\nfalling back to the offline pyjaspar export of {release}")
+            source = None
+    if not source:
+        count = export_meme(path, release=release)
+        print(f"{count} motifs exported from pyjaspar {release}")
+        return count
+    motifs = read_meme(source)
+    write_meme(path, motifs)
+    print(f"{len(motifs)} motifs from {source}")
     return len(motifs)

@@ -11,9 +11,9 @@ loaders built alike give the same batches, bit for bit on the CPU.
 
 Example::
 
-    loader = AugmentedLoader((x_train, y_train), augmenter, batch_size=128, seed=0)
+    loader = AugmentedLoader((x_train, y_train), augmenter, batch_size=100, seed=0)
     for epoch in range(n_epochs):
-        for x, y in loader:          # x: (128, 4, L + insert_max), augmented
+        for x, y in loader:          # x: (100, 4, L + insert_max), augmented
             ...
     loader.disable_augmentations()  # finetune: padded, unaugmented batches
 """
@@ -26,6 +26,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset, default_collate
 
 from evoaugflow.augment import Augmenter
+from evoaugflow.train import TRAIN_BATCH_SIZE
 
 __all__ = ["AugmentedLoader"]
 
@@ -51,7 +52,7 @@ class AugmentedLoader:
     augmenter : Augmenter or mapping or None
         The augmentation, or its config (see :meth:`Augmenter.from_config`). None:
         batches pass unchanged (a baseline with the same interface).
-    batch_size : int, default 128
+    batch_size : int, default evoaugflow.train.TRAIN_BATCH_SIZE (100, the paper's)
         Sequences per batch (tensors and data sets only).
     shuffle : bool, default True
         Draw a new batch order at every pass from the loader's generator (tensors and
@@ -86,7 +87,7 @@ class AugmentedLoader:
         data,
         augmenter: Augmenter | Mapping | None,
         *,
-        batch_size: int = 128,
+        batch_size: int = TRAIN_BATCH_SIZE,
         shuffle: bool = True,
         drop_last: bool = False,
         seed: int = 0,
@@ -107,7 +108,7 @@ class AugmentedLoader:
         self.augmenting = True
         self._loader = self._tensors = self._dataset = None
         if isinstance(data, DataLoader):
-            if (batch_size, shuffle, drop_last) != (128, True, False):
+            if (batch_size, shuffle, drop_last) != (TRAIN_BATCH_SIZE, True, False):
                 raise ValueError(
                     "data is a DataLoader: set batch_size, shuffle and drop_last on it, not "
                     "on AugmentedLoader"

@@ -17,12 +17,14 @@ import io
 import math
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
 from PIL import Image
 
 from evoaugflow import summary
+from evoaugflow.io import write_text_atomic
 
 #: Width in pixels of the figure thumbnails on the landing page.
 THUMBNAIL_WIDTH = 240
@@ -343,3 +345,52 @@ def overview_html(
         parts.append("<p>No comparison yet: the summary table is empty.</p>")
     parts.append("</div>")
     return "\n".join(parts) + "\n"
+
+
+def write_overview(
+    comparison: str | os.PathLike,
+    analysis_tables: Mapping[str, str | os.PathLike],
+    figures: Sequence[str | os.PathLike],
+    datasets: Sequence[str],
+    split: str,
+    path: str | os.PathLike,
+) -> str:
+    """Write the report's landing page (rule report_overview).
+
+    Parameters
+    ----------
+    comparison : str or PathLike
+        The main comparison table (tidy TSV, see :func:`evoaugflow.summary.collect`).
+    analysis_tables : mapping of str to str or PathLike
+        The table of each analysis of `ANALYSES` that ran, by kind; others are ignored.
+    figures : sequence of str or PathLike
+        Figures to show as thumbnails: ``results/<kind>/<dataset>/<name>.png`` under its
+        data set when ``<dataset>`` is one of ``datasets``, otherwise under all of them.
+    datasets : sequence of str
+        The configured data sets.
+    split : str
+        The split the tables score (named on the page).
+    path : str or PathLike
+        The HTML page written (atomically).
+
+    Returns
+    -------
+    str
+        The page.
+    """
+    tables = {
+        kind: summary.collect([table], kind)
+        for kind, table in analysis_tables.items()
+        if kind in ANALYSES
+    }
+    main, verdicts = overview_tables(summary.collect([comparison]), tables)
+    by_dataset: dict[str, list] = {}
+    for figure in figures:
+        parts = Path(figure).parts
+        dataset = parts[2] if len(parts) == 4 and parts[2] in datasets else ""
+        by_dataset.setdefault(dataset, []).append(figure)
+    page = overview_html(main, verdicts, by_dataset, split=split)
+    write_text_atomic(path, page)
+    print(main.to_string())
+    print(verdicts.to_string())
+    return page

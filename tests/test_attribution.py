@@ -60,7 +60,7 @@ def planted_batch(n_seq=6, length=80, seed=0):
 @pytest.fixture(scope="module")
 def planted_maps():
     x, truth, starts = planted_batch()
-    maps = gradient_shap(MotifDetector(), x, task=0, n_samples=50, seed=0, device="cpu")
+    maps = gradient_shap(MotifDetector(), x, output=0, n_samples=50, seed=0, device="cpu")
     return x, truth, starts, maps
 
 
@@ -82,22 +82,22 @@ def test_gradient_correction_and_reproducibility(planted_maps, device):
     model = MotifDetector()  # built first: its layers' initialisation draws from torch
     numpy_state = np.random.get_state()[1].copy()
     torch_state = torch.random.get_rng_state().clone()
-    again = gradient_shap(model, x, task=0, n_samples=50, seed=0, device=device)
+    again = gradient_shap(model, x, output=0, n_samples=50, seed=0, device=device)
     np.testing.assert_allclose(again, maps, atol=1e-5)
     # Global generators are left as they were.
     np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
     assert torch.equal(torch.random.get_rng_state(), torch_state)
-    other_seed = gradient_shap(MotifDetector(), x[:2], task=0, n_samples=50, seed=1, device="cpu")
+    other_seed = gradient_shap(MotifDetector(), x[:2], output=0, n_samples=50, seed=1, device="cpu")
     assert not np.allclose(other_seed, maps[:2])
 
 
-def test_task_selects_the_output(planted_maps):
+def test_output_selects_the_explained_column(planted_maps):
     x, _, _, maps = planted_maps
     # Output 1 is -0.5 times output 0, and GradientShap is linear in the output.
-    second = gradient_shap(MotifDetector(), x[:2], task=1, n_samples=50, seed=0, device="cpu")
+    second = gradient_shap(MotifDetector(), x[:2], output=1, n_samples=50, seed=0, device="cpu")
     np.testing.assert_allclose(second, -0.5 * maps[:2], atol=1e-5)
-    with pytest.raises(ValueError, match="task=2"):
-        gradient_shap(MotifDetector(), x[:1], task=2, n_samples=2, device="cpu")
+    with pytest.raises(ValueError, match="output=2"):
+        gradient_shap(MotifDetector(), x[:1], output=2, n_samples=2, device="cpu")
 
 
 def test_insertion_padding_is_added_and_dropped():
@@ -123,12 +123,12 @@ def test_random_references_are_uniform_one_hot():
 
 def test_select_top_sequences():
     y = np.array([[0.1, 5.0], [3.0, 1.0], [2.0, 2.0], [3.0, 0.0]])
-    np.testing.assert_array_equal(select_top_sequences(y, task=0, n=3), [1, 3, 2])
-    np.testing.assert_array_equal(select_top_sequences(torch.tensor(y), task=1, n=1), [0])
+    np.testing.assert_array_equal(select_top_sequences(y, output=0, n=3), [1, 3, 2])
+    np.testing.assert_array_equal(select_top_sequences(torch.tensor(y), output=1, n=1), [0])
     with pytest.raises(ValueError, match="n=5"):
-        select_top_sequences(y, task=0, n=5)
-    with pytest.raises(ValueError, match="task=2"):
-        select_top_sequences(y, task=2, n=1)
+        select_top_sequences(y, output=0, n=5)
+    with pytest.raises(ValueError, match="output=2"):
+        select_top_sequences(y, output=2, n=1)
 
 
 def test_attribution_auroc_known_answers():
@@ -149,7 +149,7 @@ def test_plot_attribution_logos(planted_maps, tmp_path):
     path = plot_attribution_logos(
         {"baseline": maps[0], "EvoAug": 0.5 * maps[0], "EvoAug + finetune": maps[1]},
         tmp_path / "logos.png",
-        "Sequence 0, task 0",
+        "Sequence 0, output 0",
         x=x[0],
     )
     image = matplotlib.image.imread(path)
@@ -186,7 +186,7 @@ def test_real_model_with_insertion_padding():
     torch.manual_seed(0)
     model = get_model("deepstarr", augmenter.output_length(64), 2, conv_channels=(8, 8, 8, 8))
     x, _, _ = planted_batch(n_seq=2, length=64, seed=5)
-    maps = gradient_shap(model, x, task=1, n_references=100, n_samples=10, augmenter=augmenter)
+    maps = gradient_shap(model, x, output=1, n_references=100, n_samples=10, augmenter=augmenter)
     assert maps.shape == (2, 4, 64)
     assert np.abs(maps).sum() > 0
     np.testing.assert_allclose(maps.sum(axis=1), 0.0, atol=1e-5)

@@ -34,8 +34,9 @@ from evoaugflow.models import (
     import_model_class,
     reset_model,
 )
+from evoaugflow.runtime import _glibc
 from evoaugflow.summary import TIDY_COLUMNS
-from evoaugflow.train import _glibc, evaluate, fast_cpu_steps, load_model, predict, train_stage
+from evoaugflow.train import evaluate, fast_cpu_steps, load_model, predict, train_stage
 from evoaugflow.variants import score_variant_effects
 
 RECIPE = {"max_epochs": 2, "batch_size": 50, "verbose": False, "device": "cpu"}
@@ -203,7 +204,7 @@ def test_variant_scoring_and_attribution_take_a_user_model(tmp_path, one_thread)
     identical = score_variant_effects(reloaded, ref, ref, "binary", augmenter=pad_augmenter)
     assert (identical["effect"] == 0).all()
     attributions = gradient_shap(
-        reloaded, ref[:2], task=0, n_references=8, n_samples=4, augmenter=pad_augmenter
+        reloaded, ref[:2], output=0, n_references=8, n_samples=4, augmenter=pad_augmenter
     )
     assert attributions.shape == (2, 4, LENGTH) and np.isfinite(attributions).all()
 

@@ -214,3 +214,36 @@ def test_real_model_with_batch_norm_matches_loop_reference(device):
     for motif in motifs:
         index = int(motif.id.removeprefix("filter"))
         np.testing.assert_allclose(motif.pfm, sums[index] / expected[index], atol=1e-6)
+
+
+def test_extract_then_match_filters_of_a_saved_model(tmp_path):
+    """The two rules' library calls, end to end on a trained model.pt."""
+    from test_train import _write_h5, toy_data, toy_model
+
+    from evoaugflow.filters import extract_filters, match_filters
+    from evoaugflow.tomtom import TOMTOM_COLUMNS
+    from evoaugflow.train import train_stage
+
+    data = toy_data(n_train=120)
+    _write_h5(tmp_path / "toy.h5", data)
+    summary = train_stage(
+        toy_model(), data, tmp_path / "run", task="binary", max_epochs=1, batch_size=40,
+        device="cpu", verbose=False,
+    )  # fmt: skip
+    out = {name: tmp_path / name for name in ("f.meme", "f.tsv", "m.tsv", "s.tsv", "l.png")}
+    extract_filters(summary["model_path"], tmp_path / "toy.h5", out["f.meme"], out["f.tsv"])
+    table = pd.read_csv(out["f.tsv"], sep="\t")
+    motifs = read_meme(out["f.meme"])
+    assert len(table) == 16  # the toy model's first-layer filters
+    assert [m.id for m in motifs] == table.loc[table["in_meme"], "motif_id"].tolist()
+    run = {"dataset": "toy", "augset": "baseline", "stage": "stage1", "seed": 0}
+    # The filters against themselves: every filter with sites has a match.
+    row = match_filters(
+        out["f.meme"], out["f.tsv"], out["f.meme"], out["m.tsv"], out["s.tsv"], out["l.png"], run
+    )
+    matches = pd.read_csv(out["m.tsv"], sep="\t")
+    assert list(matches.columns) == list(TOMTOM_COLUMNS)
+    assert set(matches["Query_ID"]) == {m.id for m in motifs}
+    written = pd.read_csv(out["s.tsv"], sep="\t").iloc[0]
+    assert written["n_filters"] == row["n_filters"] == 16 and written["dataset"] == "toy"
+    assert np.isnan(written["planted_recovery"]) and out["l.png"].stat().st_size > 0

@@ -105,3 +105,19 @@ def test_config_checker_names_the_line_of_a_yaml_error(tmp_path):
         result.returncode == 1
         and "config.yaml, line 2, column 1: YAML syntax error" in result.stdout
     )
+
+
+def test_write_tsv_round_trips_missing_values_and_full_precision(tmp_path):
+    import pandas as pd
+
+    from evoaugflow.io import write_tsv
+
+    frame = pd.DataFrame({"name": ["a", "b"], "value": [0.1 + 0.2, float("nan")], "n": [1, 2]})
+    write_tsv(frame, tmp_path / "t.tsv")
+    text = (tmp_path / "t.tsv").read_text()
+    assert text.splitlines()[0] == "name\tvalue\tn" and "\tNaN\t" in text
+    back = pd.read_csv(tmp_path / "t.tsv", sep="\t")
+    pd.testing.assert_frame_equal(back, frame)
+    assert list(tmp_path.iterdir()) == [tmp_path / "t.tsv"]  # no temporary file left
+    with pytest.raises(ValueError, match="expected a pandas DataFrame"):
+        write_tsv([1, 2], tmp_path / "u.tsv")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from evoaugflow.jaspar import export_meme, fetch_motifs
+from evoaugflow.jaspar import export_meme, fetch_motifs, write_jaspar_meme
 from evoaugflow.meme import read_meme
 
 
@@ -50,3 +50,16 @@ def test_unknown_names_and_ids():
         fetch_motifs("CTCF", release="JASPAR1999")
     with pytest.raises(ValueError, match="empty"):
         fetch_motifs([])
+
+
+def test_write_jaspar_meme_exports_offline_or_copies_a_given_file(tmp_path):
+    assert write_jaspar_meme(tmp_path / "offline.meme") == 841
+    offline = read_meme(tmp_path / "offline.meme")
+    assert write_jaspar_meme(tmp_path / "copy.meme", given=tmp_path / "offline.meme") == 841
+    copied = read_meme(tmp_path / "copy.meme")
+    assert [m.id for m in copied] == [m.id for m in offline]
+    np.testing.assert_array_equal(copied[0].pfm, offline[0].pfm)
+    (tmp_path / "bad.meme").write_text("not a motif file\n")
+    with pytest.raises(ValueError):
+        write_jaspar_meme(tmp_path / "out.meme", given=tmp_path / "bad.meme")
+    assert not (tmp_path / "out.meme").exists()

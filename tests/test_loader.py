@@ -132,3 +132,13 @@ def test_bad_input_is_named():
         AugmentedLoader((x, y), "mutation")
     with pytest.raises(ValueError, match=r"shape \(70, 50\)"):
         next(iter(AugmentedLoader((x[:, 0], y), SPEC, batch_size=N)))
+
+
+def test_default_batch_is_the_trainers():
+    from evoaugflow.train import TRAIN_BATCH_SIZE
+
+    x, y = torch.zeros(250, 4, 20), torch.zeros(250, 1)
+    x[:, 0] = 1
+    loader = AugmentedLoader((x, y), None, seed=0)
+    assert loader.batch_size == TRAIN_BATCH_SIZE == 100
+    assert [len(b[0]) for b in loader] == [100, 100, 50]

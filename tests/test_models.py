@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from evoaugflow.models import MODEL_NAMES, get_model
+from evoaugflow.models import MODEL_NAMES, get_model, reset_model
 
 
 def _conv(c_in, c_out, width):
@@ -88,11 +88,23 @@ def test_known_flat_widths():
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_config_rebuilds_same_model(name):
-    model = get_model(name, 256, 2, conv_channels=[8] * len(get_model(name, 256, 2).conv_blocks))
+    """A model rebuilt from its config takes its weights and computes the same outputs."""
+    n_blocks = len(get_model(name, 256, 2).conv_blocks)
+    model = get_model(name, 256, 2, conv_channels=[8] * n_blocks, task="regression")
+    torch.manual_seed(1)
+    reset_model(model)
+    torch.manual_seed(2)  # other starting weights: only load_state_dict can make them equal
     rebuilt = get_model(**model.config)
-    assert rebuilt.config == model.config
     shapes = {k: v.shape for k, v in model.state_dict().items()}
     assert shapes == {k: v.shape for k, v in rebuilt.state_dict().items()}
+    x = torch.eye(4)[torch.randint(0, 4, (5, 256))].transpose(1, 2)
+    model.eval()
+    rebuilt.eval()
+    with torch.no_grad():
+        assert not torch.equal(model(x), rebuilt(x))
+        rebuilt.load_state_dict(model.state_dict())
+        torch.testing.assert_close(rebuilt(x), model(x), rtol=0, atol=0)
+    assert rebuilt.task == "regression" and model(x).shape == (5, 2)
 
 
 def test_narrowing_kwargs_and_task(device):

@@ -17,6 +17,7 @@ from scipy import stats
 from workflow_helpers import png_size, snakemake
 
 from evoaugflow import report, summary
+from evoaugflow.io import write_tsv
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -283,3 +284,17 @@ def test_report_opens_on_the_results_in_chromium(dot_test_run, chromium, tmp_pat
     assert png_size(shot) == (1400, 1000)
     low, high = Image.open(shot).convert("L").getextrema()
     assert high - low > 100, "the screenshot is blank"
+
+
+def test_write_overview_reads_the_tables_and_files_figures_by_data_set(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    figure = Path("results", "summary", "chip", "metric_by_augset.png")
+    figure.parent.mkdir(parents=True)
+    Image.new("RGB", (800, 450), (200, 30, 30)).save(figure)
+    write_tsv(summary.comparison_table(metrics_table()), "comparison.tsv")
+    page = report.write_overview(
+        "comparison.tsv", {"figures": [str(figure)]}, [str(figure)], ["chip"], "test", "o.html"
+    )
+    assert Path("o.html").read_text() == page
+    main, verdicts = report.overview_tables(summary.comparison_table(metrics_table()))
+    assert page == report.overview_html(main, verdicts, {"chip": [str(figure)]}, split="test")

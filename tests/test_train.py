@@ -16,14 +16,19 @@ import torch
 from evoaugflow.augment import Augmenter
 from evoaugflow.data import SequenceData, load_dataset
 from evoaugflow.models import get_model
+from evoaugflow.stages import STAGES
 from evoaugflow.train import (
+    TRAIN_BATCH_SIZE,
     TrainingDiverged,
     evaluate,
     load_model,
     predict,
     resolve_device,
+    run,
     train_stage,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 LENGTH = 64
 MOTIF = np.array([0, 1, 2, 3, 3, 2, 1, 0])  # ACGTTGCA planted in positives
@@ -186,7 +191,7 @@ def test_changed_data_content_retrains(tmp_path, one_thread, capsys):
 def test_non_finite_loss_stops_without_a_model(tmp_path, one_thread):
     data = toy_data(n_train=120)
     data.y_train[5, 0] = float("nan")
-    with pytest.raises(TrainingDiverged, match=r"toyset: pretrain epoch 1 diverged"):
+    with pytest.raises(TrainingDiverged, match=r"toyset: stage1 epoch 1 diverged"):
         train_stage(
             toy_model(),
             data,
@@ -292,20 +297,20 @@ def test_early_stopping_keeps_best_weights(tmp_path, one_thread):
     assert np.allclose(np.log10(lrs / 1e-2), np.round(np.log10(lrs / 1e-2)))
     # model.pt holds the best epoch's weights: recomputing its validation loss gives it back
     model, augmenter, meta = load_model(tmp_path / "model.pt")
-    assert augmenter is None and meta["stage"] == "pretrain"
+    assert augmenter is None and meta["stage"] == "stage1"
     probs = torch.from_numpy(predict(model, data.x_valid, device="cpu")).double()
     loss = torch.nn.functional.binary_cross_entropy(probs, data.y_valid.double()).item()
     assert loss == pytest.approx(summary["best_valid_loss"], rel=1e-4)
 
 
-def test_augmented_pretrain_then_finetune(tmp_path, device):
+def test_augmented_stage1_then_finetune(tmp_path, device):
     data = toy_data()
     augmenter = Augmenter.from_config(AUG_SPEC)
     padded_length = LENGTH + 8
     with pytest.raises(ValueError, match=f"input_length={padded_length}"):
         train_stage(toy_model(), data, tmp_path / "bad", task="binary", augmenter=augmenter)
     common = {"task": "binary", "batch_size": 50, "device": device, "verbose": False}
-    pretrain = train_stage(
+    stage1 = train_stage(
         toy_model(padded_length),
         data,
         tmp_path / "pre",
@@ -314,7 +319,7 @@ def test_augmented_pretrain_then_finetune(tmp_path, device):
         max_epochs=8,
         **common,
     )
-    pre_model, pre_aug, pre_meta = load_model(pretrain["model_path"], device=device)
+    pre_model, pre_aug, pre_meta = load_model(stage1["model_path"], device=device)
     assert pre_aug.to_config() == augmenter.to_config()
     assert pre_meta["model_config"]["input_length"] == padded_length
 
@@ -326,7 +331,7 @@ def test_augmented_pretrain_then_finetune(tmp_path, device):
             data,
             tmp_path / "x",
             stage="finetune",
-            init_from=pretrain["model_path"],
+            init_from=stage1["model_path"],
             augmenter=augmenter,
             **common,
         )
@@ -336,7 +341,7 @@ def test_augmented_pretrain_then_finetune(tmp_path, device):
         data,
         tmp_path / "fine",
         stage="finetune",
-        init_from=pretrain["model_path"],
+        init_from=stage1["model_path"],
         lr=1e-9,
         max_epochs=1,
         **common,
@@ -484,3 +489,118 @@ def test_rest_baseline_reaches_auroc(rest_h5, tmp_path, one_thread):
     auroc = table.query("metric == 'auroc' and task == '0'").value.iloc[0]
     assert summary["best_valid_loss"] < 0.56
     assert auroc >= 0.8, table
+
+
+def test_on_epoch_hook_stops_the_stage_and_is_recorded(tmp_path, one_thread, capsys):
+    data = toy_data(n_train=120)
+    kwargs = {"task": "binary", "max_epochs": 4, "batch_size": 40, "device": "cpu"}
+    calls = []
+
+    def watch(epoch, score):
+        calls.append((epoch, score))
+        return False
+
+    # A hook that never stops changes nothing: same weights as a run without it.
+    train_stage(toy_model(), data, tmp_path / "plain", verbose=False, **kwargs)
+    watched = train_stage(toy_model(), data, tmp_path / "watched", on_epoch=watch, **kwargs)
+    _assert_same_weights(tmp_path / "plain" / "model.pt", tmp_path / "watched" / "model.pt")
+    history = pd.read_csv(tmp_path / "watched" / "history.tsv", sep="\t")
+    # Called after every epoch with the epoch and minus its validation loss (history.tsv
+    # keeps 8 significant digits).
+    assert [epoch for epoch, _ in calls] == history.epoch.tolist() == [1, 2, 3, 4]
+    np.testing.assert_allclose([score for _, score in calls], -history.valid_loss, rtol=1e-7)
+    assert watched["stopped_by"] == "max_epochs"
+    capsys.readouterr()
+
+    def stop_at_1(epoch, score):
+        return epoch == 1
+
+    stopped = train_stage(toy_model(), data, tmp_path / "stopped", on_epoch=stop_at_1, **kwargs)
+    assert "stopped: on_epoch asked to stop after epoch 1" in capsys.readouterr().err
+    assert stopped["epochs_run"] == 1 and stopped["best_epoch"] == 1
+    assert stopped["stopped_by"] == "on_epoch" and stopped["stopped_early"]
+    params = json.loads((tmp_path / "stopped" / "params.json").read_text())
+    assert params["stopped_by"] == "on_epoch" and params["result"]["epochs_run"] == 1
+    assert len(pd.read_csv(tmp_path / "stopped" / "history.tsv", sep="\t")) == 1
+    # The stopped epoch is epoch 1 of the full run, bit for bit.
+    first = torch.load(tmp_path / "stopped" / "model.pt", weights_only=True)
+    assert first["best_epoch"] == 1
+    # Rerun, even with a larger limit and no hook, a stopped stage stays stopped.
+    again = train_stage(
+        toy_model(), data, tmp_path / "stopped", **{**kwargs, "max_epochs": 6}, verbose=False
+    )
+    assert again["epochs_run"] == 1 and again["stopped_by"] == "on_epoch"
+
+
+def _write_h5(path, data):
+    import h5py
+
+    with h5py.File(path, "w") as handle:
+        for split in ("train", "valid", "test"):
+            handle[f"x_{split}"] = getattr(data, f"x_{split}").numpy()
+            handle[f"y_{split}"] = getattr(data, f"y_{split}").numpy()
+
+
+def test_run_trains_both_stages_of_a_grid_cell_from_its_params(tmp_path, one_thread):
+    """run(params) as the workflow calls it: the augmenter comes from params["augment"]."""
+    _write_h5(tmp_path / "toy.h5", toy_data(n_train=120))
+    spec = {**AUG_SPEC, "max_augs_per_seq": 1, "insertion_mode": "pad"}
+    params = {
+        "dataset": "toyset",
+        "augset": "combo",
+        "seed": 2,
+        "stage": "stage1",
+        "model": "chip",
+        "model_kwargs": TOY,
+        "task": "binary",
+        "train_size": 100,
+        "augment": spec,
+        "recipe": {"max_epochs": 2, "batch_size": 40, "lr": 1e-3},
+        "device": "cpu",
+        "data_seed": 0,
+    }
+    stage1 = run(params, tmp_path / "toy.h5", tmp_path / "train")
+    recorded = json.loads((tmp_path / "train" / "params.json").read_text())
+    assert recorded["stage"] == "stage1" and recorded["augment"]["max_augs_per_seq"] == 1
+    assert recorded["data"]["n_train"] == 100 and recorded["batch_size"] == 40
+    assert recorded["extra_params"] == {
+        "dataset": "toyset",
+        "augset": "combo",
+        "train_size": 100,
+        "data_seed": 0,
+    }
+    assert stage1["epochs_run"] == 2
+    # The same cell through train_stage directly gives the same weights.
+    data = load_dataset(tmp_path / "toy.h5", downsample=100, seed=0)
+    augmenter = Augmenter.from_config(spec)
+    model = get_model("chip", augmenter.output_length(LENGTH), 1, task="binary", **TOY)
+    train_stage(
+        model, data, tmp_path / "direct", task="binary", augmenter=augmenter, seed=2,
+        device="cpu", verbose=False, max_epochs=2, batch_size=40,
+        extra_params=recorded["extra_params"],
+    )  # fmt: skip
+    _assert_same_weights(tmp_path / "train" / "model.pt", tmp_path / "direct" / "model.pt")
+
+    finetune = {**params, "stage": "finetune", "recipe": {"max_epochs": 1, "batch_size": 40}}
+    with pytest.raises(ValueError, match="needs init"):
+        run(finetune, tmp_path / "toy.h5", tmp_path / "finetune")
+    run(finetune, tmp_path / "toy.h5", tmp_path / "finetune", init=stage1["model_path"])
+    _, pad, meta = load_model(tmp_path / "finetune" / "model.pt")
+    # padded like the stage-1 model
+    assert meta["stage"] == "finetune" and pad.to_config() == augmenter.to_config()
+    recorded = json.loads((tmp_path / "finetune" / "params.json").read_text())
+    assert recorded["augment"] is None and recorded["init_from"] == stage1["model_path"]
+
+
+def test_training_batch_default_is_the_schemas():
+    import inspect
+
+    import yaml
+
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    stages = schema["properties"]["training"]["properties"]
+    for stage in STAGES:
+        assert stages[stage]["properties"]["batch_size"]["default"] == TRAIN_BATCH_SIZE == 100
+    signature = inspect.signature(train_stage).parameters
+    assert signature["batch_size"].default == TRAIN_BATCH_SIZE
+    assert signature["stage"].default == STAGES[0] == "stage1"
