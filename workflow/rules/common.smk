@@ -160,9 +160,18 @@ def run_identity(wildcards):
     }
 
 
+# The metrics table of one trained model (rule evaluate_model).
+EVALUATION_TABLE = "results/evaluate/{dataset}/{augset}/{seed}/{stage}.tsv"
+
+
 def evaluation_tables():
     """Metrics of every run, aligned with run_records()."""
-    return [f"results/evaluate/{run.path}/{run.stage}.tsv" for run in RUNS]
+    return [
+        EVALUATION_TABLE.format(
+            dataset=run.dataset, augset=run.augset, seed=run.seed, stage=run.stage
+        )
+        for run in RUNS
+    ]
 
 
 def histories():

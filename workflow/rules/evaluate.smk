@@ -7,7 +7,7 @@ rule evaluate_model:
         model=run_model,
         data=dataset_h5,
     output:
-        table="results/evaluate/{dataset}/{augset}/{seed}/{stage}.tsv",
+        table=EVALUATION_TABLE,
     log:
         "logs/evaluate_model/{dataset}/{augset}/{seed}/{stage}.log",
     benchmark:
