@@ -22,7 +22,6 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/interpret.smk"
 include: "workflow/rules/variants.smk"
-include: "workflow/rules/report_common.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/sweep_common.smk"
 include: "workflow/rules/sweep.smk"
@@ -35,4 +34,5 @@ rule all:
     default_target: True
     input:
         all_targets(),
+        sweep_targets(),
         rules.report_overview.output,

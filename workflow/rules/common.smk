@@ -1,4 +1,5 @@
-# Config validation, wildcard constraints and every input function of the workflow.
+# Config validation, wildcard constraints, default resources and every input function of
+# the main workflow (those of the sweep: sweep_common.smk).
 import re
 import sys
 from pathlib import Path
@@ -8,14 +9,25 @@ from pathlib import Path
 sys.path.insert(0, workflow.basedir)
 
 from evoaugflow import config as grid
+from evoaugflow import mavedb as mavedb_lib
 from evoaugflow.download import load_manifest
+from evoaugflow.stages import FINETUNE, STAGE1, STAGES, stage_dir
+from evoaugflow.synthetic import CHIP_DEFAULT_FOCAL
 
-# Validate before any job: an invalid config stops here with the key's path and the reason.
+# Validated once, here, before any job: the schema, its defaults and the settings checks
+# (augmentation strengths and model settings against each data set); an invalid config
+# stops here with the key's path and the reason.
 _validated = grid.validate_config(
     config, Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
 )
 config.clear()
 config.update(_validated)
+
+# Resources of every job, from the config: training jobs (resources.train: memory,
+# runtime, GPUs) and all others (resources.default). Rules read these two dicts; a
+# profile or --set-resources RULE:NAME=VALUE overrides them per rule.
+DEFAULT_RESOURCES = dict(config["resources"]["default"])
+TRAIN_RESOURCES = dict(config["resources"]["train"])
 
 RESOURCES = Path(workflow.basedir) / "resources"
 RUNS = grid.runs(config)
@@ -48,7 +60,7 @@ wildcard_constraints:
     dataset="[A-Za-z0-9][A-Za-z0-9_.-]*",
     augset="[A-Za-z0-9][A-Za-z0-9_.-]*",
     seed="[0-9]+",
-    stage="stage1|finetune",
+    stage="|".join(STAGES),
 
 
 def entry(wildcards):
@@ -68,16 +80,43 @@ def dataset_check(wildcards):
     return f"results/data/{base}/check.json"
 
 
-def model_path(dataset, augset, seed, stage):
-    step = "train" if stage == "stage1" else "finetune"
-    return f"results/{step}/{dataset}/{augset}/{seed}/model.pt"
+# The files a training stage writes (rule train_model and its variants) under
+# evoaugflow.stages.stage_dir(stage).
+STAGE_FILES = {"model": "model.pt", "history": "history.tsv", "params": "params.json"}
+
+
+def stage_outputs(stage):
+    """Output patterns (model, history, params) of a training stage's rule."""
+    return {name: f"{stage_dir(stage)}/{file}" for name, file in STAGE_FILES.items()}
+
+
+# The rule that trains each stage; its benchmark files are the cost table's input.
+STAGE_RULE = {STAGE1: "train_model", FINETUNE: "finetune_model"}
+
+
+def training_benchmark(stage, path="{dataset}/{augset}/{seed}"):
+    """Snakemake benchmark TSV of a training job; `path` is dataset/augset/seed."""
+    return f"results/benchmarks/{STAGE_RULE[stage]}/{path}.tsv"
+
+
+def run_file(run, name):
+    """A file of one trained run (a config.Run): `name` is a key of STAGE_FILES."""
+    folder = stage_dir(run.stage, run.dataset, run.augset, str(run.seed))
+    return f"{folder}/{STAGE_FILES[name]}"
 
 
 def run_model(wildcards):
     """The trained model a downstream rule reads."""
-    return model_path(
-        wildcards.dataset, wildcards.augset, wildcards.seed, wildcards.stage
+    folder = stage_dir(
+        wildcards.stage, wildcards.dataset, wildcards.augset, wildcards.seed
     )
+    return f"{folder}/{STAGE_FILES['model']}"
+
+
+def finetune_init(wildcards):
+    """The stage-1 model a finetune job starts from."""
+    folder = stage_dir(STAGE1, wildcards.dataset, wildcards.augset, wildcards.seed)
+    return f"{folder}/{STAGE_FILES['model']}"
 
 
 def train_params(wildcards, stage):
@@ -121,12 +160,23 @@ def run_identity(wildcards):
     }
 
 
+# The metrics table of one trained model (rule evaluate_model).
+EVALUATION_TABLE = "results/evaluate/{dataset}/{augset}/{seed}/{stage}.tsv"
+
+
 def evaluation_tables():
-    return [f"results/evaluate/{run.path}/{run.stage}.tsv" for run in RUNS]
+    """Metrics of every run, aligned with run_records()."""
+    return [
+        EVALUATION_TABLE.format(
+            dataset=run.dataset, augset=run.augset, seed=run.seed, stage=run.stage
+        )
+        for run in RUNS
+    ]
 
 
 def histories():
-    return [f"results/{run.step}/{run.path}/history.tsv" for run in RUNS]
+    """Training history of every run, aligned with run_records()."""
+    return [run_file(run, "history") for run in RUNS]
 
 
 def peak_file(value):
@@ -180,19 +230,22 @@ def all_targets():
             for run in RUNS
             if run.dataset in item["datasets"]
         ]
-    # Cost table and stability figures (sweep_common.smk); sweeps where declared.
-    targets += cost_targets() + sweep_targets()
+    # Cost table and stability figures of the main grid (the sweeps' targets: rule all).
+    targets += cost_targets()
     return targets
 
 
 SYNTHETIC_SOURCES = ("synthetic_chip", "synthetic_deepstarr", "synthetic_basset")
 
 
+def synthetic_datasets():
+    """Configured data sets of the built-in synthetic benchmark."""
+    return datasets_from(*SYNTHETIC_SOURCES)
+
+
 def oracle_tables():
     """The truth function's metrics of every synthetic data set (real data have none)."""
-    return [
-        f"results/data/{name}/oracle.tsv" for name in datasets_from(*SYNTHETIC_SOURCES)
-    ]
+    return [f"results/data/{name}/oracle.tsv" for name in synthetic_datasets()]
 
 
 def planted_panel(wildcards):
@@ -236,6 +289,7 @@ def analysis_labels(kind, dataset=None, seed=None):
 
 
 def analysed_datasets(kind):
+    """Configured data sets whose config turns analysis `kind` on."""
     return [name for name, item in config["datasets"].items() if item["analyses"][kind]]
 
 
@@ -261,9 +315,6 @@ def cagi_inputs(wildcards):
 
 # MaveDB score sets of the CAGI5 elements (cagi.source: mavedb): per configured data set,
 # the manifest rows it scores; each score set is fetched once, keyed by its URN.
-from evoaugflow import mavedb as mavedb_lib
-
-
 def _mavedb_elements(name):
     settings = config["datasets"][name]["cagi"]
     if not settings.get("genome"):
@@ -308,3 +359,107 @@ def _mavedb_files(wildcards):
         "score_set": f"data/mavedb/{key}/score_set.json",
         "scores": f"data/mavedb/{key}/scores.csv",
     }
+
+
+def mavedb_genome(wildcards):
+    """The genome a data set's MaveDB score sets are mapped onto."""
+    return genome_file(config["datasets"][wildcards.dataset]["cagi"]["genome"])
+
+
+def mavedb_element_files(wildcards, suffix):
+    """One file per MaveDB element of a data set: its mapped table or its record."""
+    return expand(
+        "results/mavedb/{dataset}/{element}.{suffix}",
+        dataset=wildcards.dataset,
+        element=list(MAVEDB[wildcards.dataset]),
+        suffix=suffix,
+    )
+
+
+def mavedb_records(wildcards):
+    return mavedb_element_files(wildcards, "json")
+
+
+def mavedb_tables(wildcards):
+    return mavedb_element_files(wildcards, "tsv")
+
+
+def vcf_file(wildcards):
+    """A configured VCF (rule score_variants)."""
+    return config["vcf"][wildcards.vcf]["path"]
+
+
+def vcf_genome(wildcards):
+    """The genome FASTA of a configured VCF's build."""
+    return genome_file(config["vcf"][wildcards.vcf]["genome"])
+
+
+def attribution_arrays(wildcards):
+    """Attributions of every analysed model of one data set and seed."""
+    return analysis_files(
+        "attribution",
+        "results/attribution/{path}/{stage}/attributions.npz",
+        dataset=wildcards.dataset,
+        seed=int(wildcards.seed),
+    )
+
+
+def attribution_labels(wildcards):
+    """Model labels aligned with attribution_arrays()."""
+    return analysis_labels(
+        "attribution", dataset=wildcards.dataset, seed=int(wildcards.seed)
+    )
+
+
+def overview_inputs(wildcards):
+    """The summary tables and figures the report's landing page is made of."""
+    inputs = {
+        "comparison": rules.summarize.output.comparison,
+        "figures": expand(
+            "results/summary/{dataset}/{figure}.png",
+            dataset=CONFIGURED,
+            figure=("metric_by_augset", "training_curves"),
+        )
+        + expand(
+            "results/attribution/{dataset}/logos_seed{seed}.png",
+            dataset=analysed_datasets("attribution"),
+            seed=config["seeds"][:1],
+        ),
+    }
+    if analysed_datasets("filters"):
+        inputs["filters"] = rules.summarize_filters.output.table
+        inputs["figures"].append(rules.summarize_filters.output.figure)
+    if analysed_datasets("attribution"):
+        inputs["attribution"] = rules.summarize_attribution.output.table
+    if analysed_datasets("cagi"):
+        inputs["cagi5"] = rules.summarize_cagi5.output.table
+        inputs["figures"].append(rules.summarize_cagi5.output.figure)
+    return inputs
+
+
+# Cost (Tables S2-S3) and stability (Fig. S7) of the main grid.
+def cost_runs():
+    """Main-grid runs of the configured data sets (the size-sweep copies left out)."""
+    return [run for run in RUNS if run.dataset in config["datasets"]]
+
+
+def cost_records():
+    """Identity of each cost_runs() run, aligned with cost_benchmarks() and cost_histories()."""
+    return [run_identity(run) for run in cost_runs()]
+
+
+def cost_benchmarks():
+    """Snakemake benchmark TSV of each cost_runs() job."""
+    return [training_benchmark(run.stage, run.path) for run in cost_runs()]
+
+
+def cost_histories():
+    """history.tsv of each cost_runs() job."""
+    return [run_file(run, "history") for run in cost_runs()]
+
+
+def cost_targets():
+    """The cost table and a stability figure per configured data set (always built)."""
+    return ["results/summary/cost.tsv"] + expand(
+        "results/summary/{dataset}/stability.png", dataset=CONFIGURED
+    )

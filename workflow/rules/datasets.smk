@@ -1,22 +1,24 @@
 # Data sets: the built-in synthetic benchmark and balanced ChIP-seq sets built from peaks.
-from evoaugflow.synthetic import CHIP_DEFAULT_FOCAL
 
 
+# The synthetic genome and its peaks are read only by build_chip_dataset and
+# map_chip_truth (data.h5, regions.tsv and truth.tsv are kept): temp().
 rule make_synthetic_chip:
     output:
-        genome="results/synthetic/{dataset}/genome.fa",
-        chip="results/synthetic/{dataset}/chip.narrowPeak",
-        accessible="results/synthetic/{dataset}/accessible.narrowPeak",
-        truth="results/synthetic/{dataset}/genome_truth.tsv",
+        genome=temp("results/synthetic/{dataset}/genome.fa"),
+        chip=temp("results/synthetic/{dataset}/chip.narrowPeak"),
+        accessible=temp("results/synthetic/{dataset}/accessible.narrowPeak"),
+        truth=temp("results/synthetic/{dataset}/genome_truth.tsv"),
     log:
         "logs/make_synthetic_chip/{dataset}.log",
+    benchmark:
+        "results/benchmarks/make_synthetic_chip/{dataset}.tsv"
     wildcard_constraints:
         dataset=_names_regex(datasets_from("synthetic_chip")),
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         panel=config["motif_panel"],
         release=config["jaspar"]["release"],
@@ -34,13 +36,14 @@ rule build_chip_dataset:
         regions="results/data/{dataset}/regions.tsv",
     log:
         "logs/build_chip_dataset/{dataset}.log",
+    benchmark:
+        "results/benchmarks/build_chip_dataset/{dataset}.tsv"
     wildcard_constraints:
         dataset=_names_regex(datasets_from("synthetic_chip", "chip_peaks")),
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         window=lambda wildcards: entry(wildcards)["window"],
         seed=config["data_seed"],
@@ -53,7 +56,7 @@ rule map_chip_truth:
         truth="results/synthetic/{dataset}/genome_truth.tsv",
         regions="results/data/{dataset}/regions.tsv",
     output:
-        "results/data/{dataset}/truth.tsv",
+        truth="results/data/{dataset}/truth.tsv",
     log:
         "logs/map_chip_truth/{dataset}.log",
     wildcard_constraints:
@@ -61,8 +64,7 @@ rule map_chip_truth:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     script:
         "../../scripts/map_chip_truth.py"
 
@@ -73,13 +75,14 @@ rule make_synthetic_dataset:
         truth="results/data/{dataset}/truth.tsv",
     log:
         "logs/make_synthetic_dataset/{dataset}.log",
+    benchmark:
+        "results/benchmarks/make_synthetic_dataset/{dataset}.tsv"
     wildcard_constraints:
         dataset=_names_regex(datasets_from("synthetic_deepstarr", "synthetic_basset")),
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         kind=lambda wildcards: entry(wildcards)["source"],
         panel=config["motif_panel"],
@@ -104,8 +107,7 @@ rule check_dataset:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         task=lambda wildcards: entry(wildcards)["task"],
     script:
@@ -114,21 +116,20 @@ rule check_dataset:
 
 rule oracle_metrics:
     input:
-        data=lambda wildcards: grid.dataset_file(config, wildcards.dataset),
+        data=dataset_h5,
         truth="results/data/{dataset}/truth.tsv",
     output:
-        "results/data/{dataset}/oracle.tsv",
+        table="results/data/{dataset}/oracle.tsv",
     log:
         "logs/oracle_metrics/{dataset}.log",
     benchmark:
         "results/benchmarks/oracle_metrics/{dataset}.tsv"
     wildcard_constraints:
-        dataset=_names_regex(datasets_from(*SYNTHETIC_SOURCES)),
+        dataset=_names_regex(synthetic_datasets()),
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         source=lambda wildcards: entry(wildcards)["source"],
         panel=config["motif_panel"],

@@ -5,7 +5,7 @@
 
 rule download_zenodo:
     output:
-        "data/zenodo/{name}",
+        file="data/zenodo/{name}",
     log:
         "logs/download_zenodo/{name}.log",
     wildcard_constraints:
@@ -14,8 +14,7 @@ rule download_zenodo:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         url=lambda wildcards: ZENODO[wildcards.name]["url"],
         md5=lambda wildcards: ZENODO[wildcards.name]["md5"],
@@ -25,7 +24,7 @@ rule download_zenodo:
 
 rule download_encode:
     output:
-        "data/encode/{accession}.bed.gz",
+        peaks="data/encode/{accession}.bed.gz",
     log:
         "logs/download_encode/{accession}.log",
     wildcard_constraints:
@@ -34,8 +33,7 @@ rule download_encode:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         url="https://www.encodeproject.org/files/{accession}/@@download/{accession}.bed.gz",
         md5=None,
@@ -55,8 +53,8 @@ rule download_genome:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"] * 4,
+        # A genome is about 1 GB to fetch and decompress: four times the default runtime.
+        **DEFAULT_RESOURCES | {"runtime": 4 * DEFAULT_RESOURCES["runtime"]},
     params:
         url=lambda wildcards: GENOMES[wildcards.build]["url"],
         md5=lambda wildcards: GENOMES[wildcards.build]["md5"],
@@ -66,14 +64,13 @@ rule download_genome:
 
 rule require_cagi5_table:
     output:
-        "data/cagi5/{element}.tsv",
+        table="data/cagi5/{element}.tsv",
     log:
         "logs/require_cagi5_table/{element}.log",
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     script:
         "../../scripts/require_cagi5_table.py"
 
@@ -90,8 +87,7 @@ rule download_mavedb:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         score_set_url=lambda wildcards: mavedb_lib.score_set_url(
             f"urn:mavedb:{wildcards.urn}", config["mavedb_url"]

@@ -1,4 +1,5 @@
-# Test-set metrics of every trained model (deterministic insertion padding only).
+# Validation- and test-set metrics of every trained model (deterministic insertion
+# padding only).
 
 
 rule evaluate_model:
@@ -6,15 +7,16 @@ rule evaluate_model:
         model=run_model,
         data=dataset_h5,
     output:
-        "results/evaluate/{dataset}/{augset}/{seed}/{stage}.tsv",
+        table=EVALUATION_TABLE,
     log:
         "logs/evaluate_model/{dataset}/{augset}/{seed}/{stage}.log",
+    benchmark:
+        "results/benchmarks/evaluate_model/{dataset}/{augset}/{seed}/{stage}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: config["train_threads"]
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         run=lambda wildcards: run_identity(wildcards) | {"device": config["device"]},
     script:

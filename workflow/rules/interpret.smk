@@ -3,14 +3,13 @@
 
 rule export_jaspar:
     output:
-        "results/motifs/jaspar.meme",
+        meme="results/motifs/jaspar.meme",
     log:
         "logs/export_jaspar/export_jaspar.log",
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         release=config["jaspar"]["release"],
         given=config["jaspar"]["meme"],
@@ -27,12 +26,13 @@ rule extract_filters:
         table="results/filters/{dataset}/{augset}/{seed}/{stage}/filters.tsv",
     log:
         "logs/extract_filters/{dataset}/{augset}/{seed}/{stage}.log",
+    benchmark:
+        "results/benchmarks/extract_filters/{dataset}/{augset}/{seed}/{stage}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: config["train_threads"]
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         threshold=lambda wildcards: entry(wildcards)["filters"]["threshold"],
         split=lambda wildcards: entry(wildcards)["filters"]["split"],
@@ -58,14 +58,15 @@ rule match_filters:
         ),
     log:
         "logs/match_filters/{dataset}/{augset}/{seed}/{stage}.log",
+    benchmark:
+        "results/benchmarks/match_filters/{dataset}/{augset}/{seed}/{stage}.tsv"
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         run=run_identity,
-        planted=lambda wildcards: planted_panel(wildcards),
+        planted=planted_panel,
         release=config["jaspar"]["release"],
         exclude=config["jaspar"]["exclude"],
         q_threshold=config["jaspar"]["q_threshold"],
@@ -95,8 +96,7 @@ rule summarize_filters:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     script:
         "../../scripts/summarize_filters.py"
 
@@ -111,12 +111,13 @@ rule attribute:
         scores="results/attribution/{dataset}/{augset}/{seed}/{stage}/scores.tsv",
     log:
         "logs/attribute/{dataset}/{augset}/{seed}/{stage}.log",
+    benchmark:
+        "results/benchmarks/attribute/{dataset}/{augset}/{seed}/{stage}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: config["train_threads"]
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         run=run_identity,
         settings=lambda wildcards: entry(wildcards)["attribution"],
@@ -127,14 +128,9 @@ rule attribute:
 
 rule plot_attribution:
     input:
-        arrays=lambda wildcards: analysis_files(
-            "attribution",
-            "results/attribution/{path}/{stage}/attributions.npz",
-            dataset=wildcards.dataset,
-            seed=int(wildcards.seed),
-        ),
+        arrays=attribution_arrays,
     output:
-        report(
+        figure=report(
             "results/attribution/{dataset}/logos_seed{seed}.png",
             caption="../report/attribution_logos.rst",
             category="Attribution",
@@ -145,12 +141,9 @@ rule plot_attribution:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
-        labels=lambda wildcards: analysis_labels(
-            "attribution", dataset=wildcards.dataset, seed=int(wildcards.seed)
-        ),
+        labels=attribution_labels,
     script:
         "../../scripts/plot_attribution.py"
 
@@ -161,7 +154,7 @@ rule summarize_attribution:
             "attribution", "results/attribution/{path}/{stage}/scores.tsv"
         ),
     output:
-        report(
+        table=report(
             "results/summary/attribution.tsv",
             caption="../report/attribution.rst",
             category="Attribution",
@@ -171,8 +164,7 @@ rule summarize_attribution:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         kind="attribution",
     script:

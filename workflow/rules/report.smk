@@ -47,8 +47,7 @@ rule summarize:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         runs=run_records(),
         datasets=CONFIGURED,
@@ -62,7 +61,7 @@ rule report_overview:
     input:
         unpack(overview_inputs),
     output:
-        report(
+        html=report(
             "results/summary/overview.html",
             caption="../report/overview.rst",
             category="Results",
@@ -72,8 +71,7 @@ rule report_overview:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         datasets=CONFIGURED,
         split=config["summary"]["split"],

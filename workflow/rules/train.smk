@@ -1,5 +1,8 @@
-# Two-stage training: stage 1 (augmented, or the baseline), stage 2 finetune.
-# Each job resumes from its own checkpoint.pt when rerun after a failure.
+# Two-stage training: stage 1 (augmented, or the baseline), stage 2 finetune, both by
+# scripts/train_model.py. Every training variant (finetune here; the sweep's trials and
+# the from_sweep sets in sweep.smk) is `use rule train_model as ... with:`, so the
+# environment, threads, resources and script are stated once. Each job resumes from its
+# own checkpoint.pt when rerun after a failure.
 
 
 rule train_model:
@@ -7,47 +10,32 @@ rule train_model:
         data=dataset_h5,
         check=dataset_check,
     output:
-        model="results/train/{dataset}/{augset}/{seed}/model.pt",
-        history="results/train/{dataset}/{augset}/{seed}/history.tsv",
-        params="results/train/{dataset}/{augset}/{seed}/params.json",
+        **stage_outputs(STAGE1),
     log:
         "logs/train_model/{dataset}/{augset}/{seed}.log",
     benchmark:
-        "results/benchmarks/train_model/{dataset}/{augset}/{seed}.tsv"
+        training_benchmark(STAGE1)
     conda:
         "../../envs/train.yaml"
     threads: config["train_threads"]
     resources:
-        mem_mb=config["resources"]["train"]["mem_mb"],
-        runtime=config["resources"]["train"]["runtime"],
-        gpu=config["resources"]["train"]["gpu"],
+        **TRAIN_RESOURCES,
     params:
-        run=lambda wildcards: train_params(wildcards, "stage1"),
+        run=lambda wildcards: train_params(wildcards, STAGE1),
     script:
         "../../scripts/train_model.py"
 
 
-rule finetune_model:
+use rule train_model as finetune_model with:
     input:
         data=dataset_h5,
         check=dataset_check,
-        init="results/train/{dataset}/{augset}/{seed}/model.pt",
+        init=finetune_init,
     output:
-        model="results/finetune/{dataset}/{augset}/{seed}/model.pt",
-        history="results/finetune/{dataset}/{augset}/{seed}/history.tsv",
-        params="results/finetune/{dataset}/{augset}/{seed}/params.json",
+        **stage_outputs(FINETUNE),
     log:
         "logs/finetune_model/{dataset}/{augset}/{seed}.log",
     benchmark:
-        "results/benchmarks/finetune_model/{dataset}/{augset}/{seed}.tsv"
-    conda:
-        "../../envs/train.yaml"
-    threads: config["train_threads"]
-    resources:
-        mem_mb=config["resources"]["train"]["mem_mb"],
-        runtime=config["resources"]["train"]["runtime"],
-        gpu=config["resources"]["train"]["gpu"],
+        training_benchmark(FINETUNE)
     params:
-        run=lambda wildcards: train_params(wildcards, "finetune"),
-    script:
-        "../../scripts/train_model.py"
+        run=lambda wildcards: train_params(wildcards, FINETUNE),

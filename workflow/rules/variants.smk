@@ -7,13 +7,14 @@ rule make_synthetic_cagi:
         genome="results/synthetic/{dataset}/cagi/cagi_genome.fa",
     log:
         "logs/make_synthetic_cagi/{dataset}.log",
+    benchmark:
+        "results/benchmarks/make_synthetic_cagi/{dataset}.tsv"
     wildcard_constraints:
         dataset=_names_regex(datasets_from("synthetic_basset")),
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         panel=config["motif_panel"],
         release=config["jaspar"]["release"],
@@ -27,22 +28,21 @@ rule make_synthetic_cagi:
 rule map_mavedb:
     input:
         unpack(_mavedb_files),
-        genome=lambda wildcards: genome_file(
-            config["datasets"][wildcards.dataset]["cagi"]["genome"]
-        ),
+        genome=mavedb_genome,
     output:
         table="results/mavedb/{dataset}/{element}.tsv",
         record="results/mavedb/{dataset}/{element}.json",
     log:
         "logs/map_mavedb/{dataset}/{element}.log",
+    benchmark:
+        "results/benchmarks/map_mavedb/{dataset}/{element}.tsv"
     wildcard_constraints:
         dataset=_names_regex(list(MAVEDB)),
         element=_names_regex(sorted({e for rows in MAVEDB.values() for e in rows})),
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         row=_mavedb_row,
         build=lambda wildcards: _genome_build(wildcards.dataset),
@@ -55,18 +55,10 @@ rule map_mavedb:
 
 rule index_mavedb:
     input:
-        records=lambda wildcards: expand(
-            "results/mavedb/{dataset}/{element}.json",
-            dataset=wildcards.dataset,
-            element=list(MAVEDB[wildcards.dataset]),
-        ),
-        tables=lambda wildcards: expand(
-            "results/mavedb/{dataset}/{element}.tsv",
-            dataset=wildcards.dataset,
-            element=list(MAVEDB[wildcards.dataset]),
-        ),
+        records=mavedb_records,
+        tables=mavedb_tables,
     output:
-        "results/mavedb/{dataset}/elements.tsv",
+        index="results/mavedb/{dataset}/elements.tsv",
     log:
         "logs/index_mavedb/{dataset}.log",
     wildcard_constraints:
@@ -74,8 +66,7 @@ rule index_mavedb:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     script:
         "../../scripts/index_mavedb.py"
 
@@ -89,12 +80,13 @@ rule score_cagi5:
         elements="results/variants/{dataset}/{augset}/{seed}/{stage}/elements.tsv",
     log:
         "logs/score_cagi5/{dataset}/{augset}/{seed}/{stage}.log",
+    benchmark:
+        "results/benchmarks/score_cagi5/{dataset}/{augset}/{seed}/{stage}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: config["train_threads"]
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         run=run_identity,
         source=lambda wildcards: entry(wildcards)["cagi"]["source"],
@@ -106,7 +98,7 @@ rule score_cagi5:
 
 rule summarize_cagi5:
     input:
-        analysis_files("cagi", "results/variants/{path}/{stage}/elements.tsv"),
+        elements=analysis_files("cagi", "results/variants/{path}/{stage}/elements.tsv"),
     output:
         table=report(
             "results/summary/cagi5.tsv",
@@ -123,28 +115,28 @@ rule summarize_cagi5:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     script:
         "../../scripts/summarize_cagi5.py"
 
 
 rule score_variants:
     input:
-        vcf=lambda wildcards: config["vcf"][wildcards.vcf]["path"],
-        genome=lambda wildcards: genome_file(config["vcf"][wildcards.vcf]["genome"]),
+        vcf=vcf_file,
+        genome=vcf_genome,
         model=run_model,
     output:
         effects="results/variants/vcf/{vcf}/{dataset}/{augset}/{seed}/{stage}.tsv",
         skipped="results/variants/vcf/{vcf}/{dataset}/{augset}/{seed}/{stage}.skipped.tsv",
     log:
         "logs/score_variants/{vcf}/{dataset}/{augset}/{seed}/{stage}.log",
+    benchmark:
+        "results/benchmarks/score_variants/{vcf}/{dataset}/{augset}/{seed}/{stage}.tsv"
     conda:
         "../../envs/train.yaml"
     threads: config["train_threads"]
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         device=config["device"],
     script:
