@@ -31,6 +31,7 @@ import platform
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -387,6 +388,7 @@ def _result(state: dict) -> dict:
         "epochs_run": len(history),
         "stopped_early": len(history) < state["params"]["max_epochs"],
         "final_lr": history[-1]["lr"] if history else None,
+        "stopped_by": state.get("stopped_by"),
     }
 
 
@@ -426,6 +428,7 @@ def train_stage(
     bf16: bool = False,
     verbose: bool = True,
     extra_params: dict | None = None,
+    on_epoch: Callable[[int, float], bool] | None = None,
 ) -> dict:
     """Train one stage with Adam, LR reduction on plateau and early stopping; resumable.
 
@@ -493,6 +496,11 @@ def train_stage(
         One line per epoch on stderr (epoch, lr, train and valid loss, seconds), a line
         when a run resumes, continues or restarts, and a progress bar over batches when
         stderr is a terminal.
+    on_epoch : callable, optional
+        ``on_epoch(epoch, score) -> bool``, called after every epoch's validation with
+        the 1-based epoch and the score that picks the best epoch (minus the validation
+        loss, higher is better); True stops the stage after that epoch, which keeps its
+        best epoch and writes its outputs as usual (``result.stopped_by: on_epoch``).
     extra_params : dict, optional
         Recorded in ``params.json`` and checked on resume (e.g. the data-set name).
 
@@ -760,6 +768,9 @@ def train_stage(
             )
         )
         state["finished"] = epoch == max_epochs or state["bad_epochs"] >= early_stopping_patience
+        if on_epoch is not None and on_epoch(epoch, -valid_loss) and not state["finished"]:
+            state["finished"], state["stopped_by"] = True, "on_epoch"
+            _say(verbose, f"[{stage}] stopped: on_epoch asked to stop after epoch {epoch}")
         state.update(
             model={k: v.detach().cpu() for k, v in model.state_dict().items()},
             optimizer=optimizer.state_dict(),
