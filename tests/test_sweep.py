@@ -106,7 +106,10 @@ def test_candidates_keep_base_parameters_and_vary_only_the_strength():
         ({"augmentations": {"mutation": [0.9]}}, "mutate_frac"),
         ({"augmentations": {"deletion": [3]}}, "delete_min"),
         ({"augmentations": {"deletion": [10, 10]}}, "repeat"),
-        ({"augmentations": {"deletion": [10]}, "max_augs_per_seq": [2]}, r"must list counts in 1\.\.1"),
+        (
+            {"augmentations": {"deletion": [10]}, "max_augs_per_seq": [2]},
+            r"must list counts in 1\.\.1",
+        ),
         ({"hard_aug": ["yes"]}, "sweep.hard_aug"),
         ({"combo_augmentations": ["noise"], "augmentations": {"rc": [0.5]}}, "combo_aug"),
         ({"metric": 3}, "sweep.metric"),

@@ -9,6 +9,7 @@ Optuna is imported only when :func:`plot_optuna` runs.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -163,8 +164,8 @@ def plot_optuna(
     """
     import matplotlib.pyplot as plt
     import optuna.visualization.matplotlib as optuna_plots
+    from optuna.exceptions import ExperimentalWarning
 
-    optuna_plots.is_available()
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     paths = []
     for path, draw in (
@@ -185,7 +186,11 @@ def plot_optuna(
             )
             paths.append(save(figure, path))
             continue
-        with plt.rc_context({"figure.figsize": FIGSIZE_INCHES, "figure.dpi": DPI}):
+        with (
+            plt.rc_context({"figure.figsize": FIGSIZE_INCHES, "figure.dpi": DPI}),
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore", ExperimentalWarning)
             ax = draw(study)
             figure = ax.figure
             figure.set_size_inches(*FIGSIZE_INCHES)

@@ -22,46 +22,13 @@ rule evaluate_model:
 
 
 # --- grid cost and stability (moved from sweep.smk) ---
-from evoaugflow.stages import STAGES
-
-# The cost table (Tables S2-S3) and stability figures (Fig. S7) of the main grid: every
-# configured data set's training jobs, read from their benchmark files and histories.
-
-
-def cost_runs():
-    """Main-grid runs of the configured data sets (the size-sweep copies left out)."""
-    return [run for run in RUNS if run.dataset in config["datasets"]]
-
-
-def cost_records():
-    """Identity of each cost_runs() run, aligned with cost_benchmarks() and cost_histories()."""
-    return [run_identity(run) for run in cost_runs()]
-
-
-def cost_benchmarks():
-    """Snakemake benchmark TSV of each cost_runs() job."""
-    rule_of = {STAGES[0]: "train_model", STAGES[1]: "finetune_model"}
-    return [
-        f"results/benchmarks/{rule_of[run.stage]}/{run.path}.tsv" for run in cost_runs()
-    ]
-
-
-def cost_histories():
-    """history.tsv of each cost_runs() job."""
-    return [f"results/{run.step}/{run.path}/history.tsv" for run in cost_runs()]
-
-
-def cost_targets():
-    """The cost table and a stability figure per configured data set (always built)."""
-    return ["results/summary/cost.tsv"] + expand(
-        "results/summary/{dataset}/stability.png", dataset=CONFIGURED
-    )
+# Input functions: cost_* in sweep_common.smk (to join common.smk with the others).
 
 
 rule cost_table:
     input:
-        benchmarks=cost_benchmarks(),
-        histories=cost_histories(),
+        benchmarks=lambda wildcards: cost_benchmarks(),
+        histories=lambda wildcards: cost_histories(),
     output:
         report(
             "results/summary/cost.tsv",
@@ -76,7 +43,7 @@ rule cost_table:
         mem_mb=config["resources"]["default"]["mem_mb"],
         runtime=config["resources"]["default"]["runtime"],
     params:
-        runs=cost_records(),
+        runs=lambda wildcards: cost_records(),
     script:
         "../../scripts/cost_table.py"
 
