@@ -33,7 +33,7 @@ offline on a laptop CPU in minutes. The other files here are complete alternativ
 | `config/config.yaml` | the built-in benchmark (three synthetic tasks like the paper's) |
 | `config/benchmark.yaml` | the same benchmark at a scale where augmentation's effect can be measured |
 | `config/paper.yaml` | the paper's study on the real data (Basset, DeepSTARR, nine ChIP-seq sets) |
-| `config/sweep.yaml` | augmentation-strength sweeps and successive halving |
+| `config/sweep.yaml` | augmentation sweeps: the grid of the paper's panels and an Optuna search |
 | `.test/config/config.yaml` | the test configuration: every rule kind, tiny sizes |
 
 Run one with `snakemake --cores 2 --configfile config/paper.yaml`; a target goes before

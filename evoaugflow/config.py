@@ -16,6 +16,17 @@ import jsonschema
 
 from evoaugflow.augment_params import RANGE_PAIRS, default_max_augs, length_problems
 from evoaugflow.io import load_yaml
+from evoaugflow.stages import STAGE_FOLDER, STAGES
+from evoaugflow.sweep.plan import (  # noqa: F401 (re-exported: the workflow reads them here)
+    from_sweep_sets,
+    sweep_augment_spec,
+    sweep_candidates,
+    sweep_cells,
+    sweep_problems,
+    sweep_stages,
+    swept_datasets,
+    validate_sweeps,
+)
 
 # Model and task of each built-in benchmark task, used when the config leaves them out.
 SYNTHETIC_DEFAULTS = {
@@ -29,7 +40,6 @@ SOURCE_KEYS = {
     "zenodo": ("zenodo_file", "model", "task"),
     "chip_peaks": ("chip_peaks", "accessible_peaks", "genome"),
 }
-STAGES = ("stage1", "finetune")
 _SIZE_SUFFIX = re.compile(r"^(?P<base>.+)_n(?P<size>[0-9]+)$")
 
 
@@ -89,7 +99,7 @@ def validate_config(config: dict, schema_path: str | Path, check_settings: bool 
     errors = sorted(validator_class(schema).iter_errors(config), key=lambda e: list(e.path))
     problems = [f"{_key_path(error)}: {error.message}" for error in errors]
     if not problems:
-        problems = _semantic_problems(config)
+        problems = _semantic_problems(config) + sweep_problems(config)
     if not problems and check_settings:
         problems = settings_problems(config)
     if problems:
@@ -382,7 +392,7 @@ class Run:
     @property
     def step(self) -> str:
         """Results folder of the stage: ``train`` for stage 1, ``finetune`` for stage 2."""
-        return "train" if self.stage == "stage1" else "finetune"
+        return STAGE_FOLDER[self.stage]
 
     @property
     def path(self) -> str:
@@ -451,189 +461,12 @@ def stage_recipe(config: dict, dataset: str, stage: str) -> dict:
 
 
 # --------------------------------------------------------------------------- sweeps
-# evoaugflow.sweep is imported inside the functions that need it: it pulls in torch and
-# matplotlib (seconds), which a workflow without a sweep should not pay for at every start.
-
-#: Name of the baseline run that every sweep trains beside its candidates.
-SWEEP_BASELINE = "baseline"
-
-
-def swept_datasets(config: dict) -> list[str]:
-    """Configured data sets that declare a hyperparameter ``sweep`` (not null)."""
-    return [name for name, entry in config["datasets"].items() if entry.get("sweep") is not None]
-
-
-def from_sweep_sets(config: dict) -> list[str]:
-    """Augmentation sets whose settings come from the sweep (``from_sweep: true``)."""
-    return [name for name, item in config["augment_sets"].items() if item.get("from_sweep")]
-
-
-def sweep_candidates(config: dict, dataset: str) -> dict[str, dict | None]:
-    """Every run of a data set's sweep, by candidate name: the baseline first.
-
-    Parameters
-    ----------
-    config : dict
-        A validated workflow config.
-    dataset : str
-        A configured data set with a ``sweep`` section.
-
-    Returns
-    -------
-    dict of str to (dict or None)
-        ``{"baseline": None, "<augmentation>-<strength>": augment spec, ...,
-        "combo-<n>-<soft|hard>": augment spec}`` in the order of
-        :func:`evoaugflow.sweep.sweep_candidates`; the specs are Augmenter configs.
-    """
-    from evoaugflow import sweep
-
-    entry = config["datasets"].get(dataset)
-    if entry is None or entry.get("sweep") is None:
-        raise ValueError(f"datasets.{dataset}.sweep: the data set declares no sweep")
-    candidates = sweep.sweep_candidates(entry["sweep"], entry["augment_params"])
-    return {SWEEP_BASELINE: None} | {c.name: c.augment_spec for c in candidates}
-
-
-def sweep_stages(config: dict, dataset: str, candidate: str) -> tuple[str, ...]:
-    """Stages a sweep run trains: stage 1, plus finetune unless the baseline or turned off."""
-    from evoaugflow import sweep
-
-    spec = sweep.sweep_settings(config["datasets"][dataset]["sweep"])
-    if candidate == SWEEP_BASELINE or not spec["finetune"]:
-        return STAGES[:1]
-    return STAGES
+# The sweep's part (torch-free) lives in evoaugflow.sweep.plan and is re-exported above.
 
 
 def sweep_runs(config: dict) -> list[Run]:
     """Every (data set, candidate, seed, stage) of every sweep (``Run.augset`` is the candidate)."""
-    return [
-        Run(dataset, candidate, seed, stage)
-        for dataset in swept_datasets(config)
-        for candidate in sweep_candidates(config, dataset)
-        for seed in config["seeds"]
-        for stage in sweep_stages(config, dataset, candidate)
-    ]
-
-
-def _task_metrics(task: str) -> tuple[str, ...]:
-    return ("auroc", "aupr") if task == "binary" else ("mse", "pearson", "spearman")
-
-
-def sweep_problems(config: dict) -> list[str]:
-    """Checks of the sweep keys that the schema cannot express, as ``<key path>: <reason>``.
-
-    Parameters
-    ----------
-    config : dict
-        A config returned by :func:`validate_config`.
-
-    Returns
-    -------
-    list of str
-        Empty when the sweeps, ``from_sweep`` augmentation sets and ``sweep_halving``
-        fit together: each sweep expands to valid candidates including a combination
-        (``best_config.yaml`` needs one), its metric fits the task, a ``from_sweep`` set
-        lists no augmentations and is used only on data sets with a sweep, and the
-        halving budget covers the first rung.
-    """
-    problems = []
-    from_sweep = from_sweep_sets(config)
-    for name in from_sweep:
-        if config["augment_sets"][name]["augmentations"]:
-            problems.append(
-                f"augment_sets.{name}.augmentations: must be empty when from_sweep is true "
-                "(the sweep's best_config.yaml chooses them); remove the list"
-            )
-    halving = config.get("sweep_halving", {})
-    for name, entry in config["datasets"].items():
-        where = f"datasets.{name}"
-        spec = entry.get("sweep")
-        if spec is None:
-            used = [s for s in entry["augment_sets"] if s in from_sweep]
-            if used:
-                problems.append(
-                    f"{where}.augment_sets: {used} take their settings from a sweep, but "
-                    f"{where}.sweep is null; declare a sweep or drop the set(s)"
-                )
-            continue
-        from evoaugflow import sweep
-
-        try:
-            candidates = sweep.sweep_candidates(spec, entry["augment_params"])
-        except ValueError as error:
-            problems.append(f"{where}.{error}")
-            continue
-        combos = [c for c in candidates if c.kind == sweep.COMBO_PREFIX]
-        if not combos:
-            problems.append(
-                f"{where}.sweep: no combination candidates (max_augs_per_seq or hard_aug is "
-                "empty); list at least one of each, best_config.yaml needs a combination"
-            )
-        metric = spec.get("metric")
-        allowed = _task_metrics(entry["task"])
-        if metric is not None and metric not in allowed:
-            problems.append(
-                f"{where}.sweep.metric: {metric!r} does not fit task {entry['task']!r}; "
-                f"use one of {list(allowed)}"
-            )
-        budget, min_epochs = halving.get("budget_epochs"), halving.get("min_epochs", 1)
-        first_rung = len(candidates) * min_epochs
-        if halving.get("enabled", True) and budget is not None and budget < first_rung:
-            problems.append(
-                f"sweep_halving.budget_epochs: {budget} does not cover the first rung of "
-                f"{where}.sweep ({len(candidates)} candidates x min_epochs {min_epochs} = "
-                f"{first_rung}); raise it to at least {first_rung} or sweep fewer settings"
-            )
-    return problems
-
-
-def validate_sweeps(config: dict) -> None:
-    """Raise ``ValueError`` listing every problem found by :func:`sweep_problems`."""
-    problems = sweep_problems(config)
-    if problems:
-        raise ValueError(
-            "invalid sweep config (fix these keys in your config file):\n  " + "\n  ".join(problems)
-        )
-
-
-def sweep_augment_spec(fragment: dict, dataset: str, augment_params: dict) -> dict:
-    """The Augmenter spec a sweep chose for a data set, from its ``best_config.yaml``.
-
-    Parameters
-    ----------
-    fragment : dict
-        The fragment written by ``pick_sweep`` (:func:`evoaugflow.sweep.best_config_fragment`):
-        one augmentation set and ``datasets.<dataset>.augment_params``.
-    dataset : str
-        The configured data set the fragment was picked on.
-    augment_params : dict
-        The data set's ``augment_params``; the fragment's strengths replace theirs.
-
-    Returns
-    -------
-    dict
-        Augmenter config (as :func:`augment_spec` returns), e.g. ``{"augmentations":
-        {"deletion": {"delete_min": 0, "delete_max": 10}, ...}, "max_augs_per_seq": 2,
-        "hard_aug": False, "insertion_mode": "pad"}``.
-    """
-    from evoaugflow import sweep
-
-    sets = fragment.get("augment_sets") if isinstance(fragment, dict) else None
-    if not isinstance(sets, dict) or len(sets) != 1:
-        raise ValueError(
-            "fragment: expected one augmentation set under augment_sets (the best_config.yaml "
-            "written by rule pick_sweep); rerun pick_sweep"
-        )
-    (set_name,) = sets
-    shell = {
-        "augment_sets": {},
-        "datasets": {dataset: {"augment_params": copy.deepcopy(augment_params)}},
-    }
-    merged = sweep.apply_fragment(shell, fragment)
-    spec = augment_spec(merged, dataset, set_name)
-    if spec is None:
-        raise ValueError(f"fragment: augment_sets.{set_name} lists no augmentations")
-    return spec
+    return [Run(*cell) for cell in sweep_cells(config)]
 
 
 def main(argv: list[str] | None = None) -> int:

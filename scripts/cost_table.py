@@ -4,9 +4,9 @@ import sys
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 
-from evoaugflow import summary, sweep
+from evoaugflow import cost, summary
 
-table = sweep.cost_table(
+table = cost.cost_table(
     snakemake.params.runs, snakemake.input.benchmarks, snakemake.input.histories
 )
 summary.write_tsv(table, snakemake.output[0])

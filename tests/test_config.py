@@ -279,3 +279,24 @@ def test_schema_training_defaults_are_the_trainers():
         training["finetune"]["properties"]["keep_start"]["default"]
         is signature["keep_start"].default
     )
+
+
+def test_schema_sweep_section_is_held_to_the_sweep_package():
+    """The schema's sweep keys are the ones the package reads; the search's defaults are the schema's."""
+    from evoaugflow.sweep import candidates, search
+
+    sweep = grid.load_schema(SCHEMA)["properties"]["datasets"]["additionalProperties"][
+        "properties"
+    ]["sweep"]["properties"]
+    assert set(sweep) - {"search"} == set(candidates.DEFAULT_SWEEP)
+    assert set(sweep["augmentations"]["properties"]) == set(candidates.STRENGTH_PARAMETER)
+    assert set(candidates.DEFAULT_SWEEP["augmentations"]) == set(candidates.STRENGTH_PARAMETER)
+    searched = sweep["search"]["properties"]
+    assert set(searched) == set(search.SEARCH_KEYS)
+    assert set(searched["pruner"]["enum"]) == set(search.PRUNERS)
+    # A sweep given without search keys gets every one from the schema.
+    config = load("sweep.yaml")
+    config["datasets"]["chip_synth"]["sweep"].pop("search")
+    validated = grid.validate_config(config, SCHEMA)
+    filled = validated["datasets"]["chip_synth"]["sweep"]["search"]
+    assert filled == {key: searched[key]["default"] for key in search.SEARCH_KEYS}

@@ -1,5 +1,6 @@
 """Tests of evoaugflow.plots: every figure is a valid PNG of the stated size."""
 
+import math
 import struct
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from matplotlib import image as mpimg
 from matplotlib.colors import to_rgb
 
-from evoaugflow import plots
+from evoaugflow import cost, plots, sweep
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ELEMENTS = ("F9", "HBB", "LDLR", "TERT-GBM")
@@ -210,3 +211,163 @@ def test_default_metric_figures_draw_every_metric(tmp_path):
         listed = draw(metrics, "chip", ["auroc", "aupr"], tmp_path / "listed.png").read_bytes()
         alone = draw(metrics, "chip", "auroc", tmp_path / "auroc.png").read_bytes()
         assert both == listed != alone
+
+
+# --------------------------------------------------------------------------- grid cost
+
+
+def _write(path, frame):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, sep="\t", index=False)
+    return path
+
+
+def _benchmark(path, seconds, rss_values):
+    rows = [
+        {
+            "s": seconds,
+            "h:m:s": "0:00:10",
+            "max_rss": rss,
+            "max_vms": 900.0,
+            "max_uss": "-",
+            "max_pss": "-",
+            "io_in": 1.0,
+            "io_out": 2.0,
+            "mean_load": 95.0,
+            "cpu_time": seconds,
+        }
+        for rss in rss_values
+    ]
+    return _write(path, pd.DataFrame(rows))
+
+
+def _history(path, seconds):
+    n = len(seconds)
+    return _write(
+        path,
+        pd.DataFrame(
+            {
+                "epoch": range(1, n + 1),
+                "lr": 1e-3,
+                "train_loss": 0.5,
+                "valid_loss": 0.6,
+                "seconds": seconds,
+            }
+        ),
+    )
+
+
+def test_cost_table_known_numbers(tmp_path):
+    plan = [
+        # (augset, stage, seed, epoch seconds, benchmark seconds, max_rss per repeat)
+        ("baseline", "stage1", 0, [1, 1, 1], 10, [100]),
+        ("baseline", "stage1", 1, [2, 2, 2], 14, [120]),
+        ("evoaug", "stage1", 0, [3, 3], 20, [150, 140]),
+        ("evoaug", "stage1", 1, [3, 5], 30, [180]),
+        ("evoaug", "finetune", 0, [0.75, 0.75], 6, [90]),
+    ]
+    runs, benchmarks, histories = [], [], []
+    for augset, stage, seed, seconds, wall, rss in plan:
+        runs.append({"dataset": "chip", "augset": augset, "stage": stage, "seed": seed})
+        folder = tmp_path / augset / stage / str(seed)
+        benchmarks.append(_benchmark(folder / "bench.tsv", wall, rss))
+        histories.append(_history(folder / "history.tsv", seconds))
+    table = cost.cost_table(runs, benchmarks, histories).set_index(["augset", "stage"])
+    base = table.loc[("baseline", "stage1")]
+    assert base["seconds_per_epoch"] == pytest.approx(1.5)
+    assert base["peak_rss_mb"] == 120
+    assert base["wall_seconds"] == pytest.approx(12)
+    assert base["seconds_per_epoch_ratio"] == pytest.approx(1.0)
+    aug = table.loc[("evoaug", "stage1")]
+    assert (aug["n_runs"], aug["epochs"]) == (2, 2)
+    assert aug["seconds_per_epoch"] == pytest.approx(3.5)
+    assert aug["seconds_per_epoch_sd"] == pytest.approx(math.sqrt(0.5))
+    assert aug["seconds_per_epoch_ratio"] == pytest.approx(3.5 / 1.5)
+    assert aug["peak_rss_ratio"] == pytest.approx(1.5)
+    fine = table.loc[("evoaug", "finetune")]
+    assert fine["seconds_per_epoch_ratio"] == pytest.approx(0.5)
+    assert fine["peak_rss_ratio"] == pytest.approx(0.75)
+    assert list(table.index.get_level_values("augset")) == ["baseline", "evoaug", "evoaug"]
+
+    with pytest.raises(ValueError, match="differ in length"):
+        cost.cost_table(runs, benchmarks[:-1], histories)
+    broken = _write(tmp_path / "broken.tsv", pd.DataFrame({"s": [1.0]}))
+    with pytest.raises(ValueError, match="broken.tsv: missing column\\(s\\) max_rss"):
+        cost.cost_table(runs[:1], [broken], histories[:1])
+
+
+# --------------------------------------------------------------------------- stability, sweep
+
+
+def test_stability_figure_is_png_of_fixed_size(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [
+        {
+            "dataset": "chip",
+            "augset": augset,
+            "stage": "stage1",
+            "seed": seed,
+            "epoch": epoch,
+            "lr": 1e-3,
+            "train_loss": 0.6,
+            "valid_loss": 0.7 / epoch + 0.02 * rng.standard_normal(),
+            "seconds": 1.0,
+        }
+        for augset in ("baseline", "evoaug", "deletion-30")
+        for seed in (0, 1)
+        for epoch in range(1, 7 - seed)
+    ]
+    path = plots.plot_stability(pd.DataFrame(rows), tmp_path / "stability.png")
+    assert png_size(path) == (800, 450)
+    with pytest.raises(ValueError, match="stage='finetune' has no rows"):
+        plots.plot_stability(pd.DataFrame(rows), tmp_path / "x.png", stage="finetune")
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_sweep_figure_marks_the_picks(tmp_path):
+    rows = [
+        {
+            "dataset": "chip",
+            "augset": augset,
+            "stage": stage,
+            "seed": seed,
+            "split": "valid",
+            "metric": "auroc",
+            "task": "mean",
+            "value": mean + 0.01 * seed,
+        }
+        for augset, mean in (
+            ("baseline", 0.7),
+            ("deletion-10", 0.72),
+            ("deletion-20", 0.75),
+            ("combo-1-soft", 0.74),
+            ("combo-1-hard", 0.71),
+        )
+        for stage in ("stage1", "finetune")
+        for seed in (0, 1)
+        if not (augset == "baseline" and stage == "finetune")
+    ]
+    scores, picks = sweep.grid_picks(
+        pd.DataFrame(rows), {"augmentations": {"deletion": [10, 20]}, "max_augs_per_seq": [1]}
+    )
+    assert list(picks["candidate"]) == ["deletion-20", "combo-1-soft"]
+    path = plots.plot_sweep(scores, tmp_path / "sweep.png", picks=picks)
+    assert png_size(path) == plots.FIGURE_PIXELS
+    assert mpimg.imread(path)[..., :3].std() > 0.05
+
+
+def test_optuna_figures_are_pngs_of_fixed_size(tmp_path):
+    optuna = pytest.importorskip("optuna")
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(0))
+    study.optimize(
+        lambda t: -((t.suggest_float("x", 0, 1) - 0.3) ** 2) + 0.1 * t.suggest_int("n", 1, 3), 8
+    )
+    history, importance = plots.plot_optuna(study, tmp_path / "h.png", tmp_path / "i.png")
+    for path in (history, importance):
+        assert png_size(path) == plots.FIGURE_PIXELS
+        assert mpimg.imread(path)[..., :3].std() > 0.05
+    # One completed trial: the importance panel says why it is empty.
+    single = optuna.create_study()
+    single.optimize(lambda t: t.suggest_float("x", 0, 1), 1)
+    _, text = plots.plot_optuna(single, tmp_path / "h1.png", tmp_path / "i1.png")
+    assert png_size(text) == plots.FIGURE_PIXELS

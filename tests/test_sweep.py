@@ -1,23 +1,24 @@
-"""Tests of evoaugflow.sweep: candidates, validation-only picks, halving, cost, figures."""
+"""Tests of evoaugflow.sweep: candidates (torch-free), validation-only picks, the Optuna search."""
 
 import math
 import re
-import struct
+import subprocess
+import sys
 from pathlib import Path
 
+import h5py
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 import torch
 import yaml
-from matplotlib import image as mpimg
 
 from evoaugflow import config as grid
 from evoaugflow import summary, sweep
 from evoaugflow.augment import Augmenter
 from evoaugflow.data import SequenceData
-from evoaugflow.models import get_model
-from evoaugflow.train import evaluate, train_stage
+from evoaugflow.sweep import candidates, search
 
 REPO = Path(__file__).resolve().parents[1]
 WILDCARD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -35,12 +36,6 @@ SMALL_SPEC = {
     "max_augs_per_seq": [1, 2],
     "hard_aug": [True, False],
 }
-
-
-def png_size(path):
-    head = Path(path).read_bytes()[:24]
-    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
-    return struct.unpack(">II", head[16:24])
 
 
 # --------------------------------------------------------------------------- candidates
@@ -61,7 +56,9 @@ def test_default_sweep_has_the_papers_grid():
         assert info["kind"] == candidate.kind
         assert info["strength"] == candidate.strength
         assert type(info["strength"]) is type(candidate.strength)
-        assert Augmenter.from_config(candidate.augment_spec) is not None
+        # The torch-free spec is exactly what the Augmenter builds from it.
+        built = Augmenter.from_config(candidate.augment_spec).to_config()
+        assert {k: v for k, v in built.items() if k != "pad_seed"} == candidate.augment_spec
 
 
 def test_candidates_keep_base_parameters_and_vary_only_the_strength():
@@ -109,10 +106,13 @@ def test_candidates_keep_base_parameters_and_vary_only_the_strength():
         ({"augmentations": {"mutation": [0.9]}}, "mutate_frac"),
         ({"augmentations": {"deletion": [3]}}, "delete_min"),
         ({"augmentations": {"deletion": [10, 10]}}, "repeat"),
-        ({"augmentations": {"deletion": [10]}, "max_augs_per_seq": [2]}, "allowed 1..1"),
+        (
+            {"augmentations": {"deletion": [10]}, "max_augs_per_seq": [2]},
+            r"must list counts in 1\.\.1",
+        ),
         ({"hard_aug": ["yes"]}, "sweep.hard_aug"),
         ({"combo_augmentations": ["noise"], "augmentations": {"rc": [0.5]}}, "combo_aug"),
-        ({"metric": "accuracy"}, "metric"),
+        ({"metric": 3}, "sweep.metric"),
     ],
 )
 def test_bad_sweep_specs_name_the_key(spec, message):
@@ -297,223 +297,10 @@ def test_config_fragment_is_valid_config_and_round_trips(tmp_path):
     spec = grid.augment_spec(validated, "chip_synth", "from_sweep")
     assert spec["augmentations"]["deletion"] == {"delete_min": 5, "delete_max": 20}
     assert (spec["max_augs_per_seq"], spec["hard_aug"]) == (2, False)
-    assert Augmenter.from_config(spec) is not None
+    assert Augmenter.from_config(spec).to_config()["augmentations"] == spec["augmentations"]
 
-    # A second round combines at the picked strengths.
-    tuned = sweep.tuned_candidates(SMALL_SPEC, fragment)
-    assert [c.name for c in tuned] == [
-        "tuned-1-soft",
-        "tuned-1-hard",
-        "tuned-2-soft",
-        "tuned-2-hard",
-    ]
-    assert tuned[0].augment_spec["augmentations"]["mutation"] == {"mutate_frac": 0.1}
     with pytest.raises(ValueError, match="no combination row"):
         sweep.best_config_fragment(picks[picks["target"] != "combo"], SMALL_SPEC)
-
-
-# --------------------------------------------------------------------------- halving
-
-OPTIMUM = 40
-
-
-class ToyTraining:
-    """Score = f(strength) + noise shrinking as 1/epochs; records what each call costs."""
-
-    def __init__(self, flat=False):
-        self.flat = flat
-        self.reached = {}
-        self.run_epochs = 0
-
-    def __call__(self, candidate, epochs):
-        previous = self.reached.get(candidate.name, 0)
-        assert epochs > previous, "a candidate must only be continued"
-        self.run_epochs += epochs - previous
-        self.reached[candidate.name] = epochs
-        if self.flat:
-            return 0.5
-        truth = 1.0 - ((candidate.strength - OPTIMUM) / 60.0) ** 2
-        noise = np.random.default_rng([candidate.strength, epochs]).standard_normal()
-        return truth + 0.02 * noise / epochs
-
-
-def _deletion_candidates():
-    spec = {"augmentations": {"deletion": list(range(10, 101, 10))}, "max_augs_per_seq": []}
-    return sweep.sweep_candidates(spec, BASE_PARAMS)
-
-
-def test_successive_halving_finds_the_optimum_within_budget():
-    candidates = _deletion_candidates()
-    schedule = sweep.halving_schedule(len(candidates))
-    assert schedule[["n_candidates", "epochs", "cost"]].values.tolist() == [
-        [10, 1, 10],
-        [5, 2, 5],
-        [2, 4, 4],
-    ]
-    budget = int(schedule["cumulative_cost"].iloc[-1])
-    toy = ToyTraining()
-    result = sweep.successive_halving(candidates, toy, budget_epochs=budget)
-    assert result.chosen.name == f"deletion-{OPTIMUM}"
-    assert result.completed
-    assert result.total_epochs == toy.run_epochs == sum(result.cost.values()) == 19
-    assert result.total_epochs <= budget
-    assert result.epochs[f"deletion-{OPTIMUM}"] == 4
-    assert result.total_epochs < sweep.full_grid_epochs(len(candidates), 4) == 40
-    assert len(result.rungs) == 10 + 5 + 2
-    assert result.rungs.groupby("rung")["kept"].sum().tolist() == [5, 2, 1]
-    # Rung 0 ranks every candidate; the top five by noisy score are continued.
-    first = result.rungs[result.rungs["rung"] == 0].sort_values("rank")
-    assert first["score"].is_monotonic_decreasing
-    # Without resuming, every call costs its full epochs.
-    again = sweep.successive_halving(
-        candidates, ToyTraining(), budget_epochs=10 + 10 + 8, resume=False
-    )
-    assert (again.chosen.name, again.total_epochs, again.completed) == ("deletion-40", 28, True)
-
-
-def test_successive_halving_never_exceeds_the_budget():
-    candidates = _deletion_candidates()
-    for budget in range(10, 25):
-        toy = ToyTraining()
-        result = sweep.successive_halving(candidates, toy, budget_epochs=budget)
-        assert toy.run_epochs == result.total_epochs <= budget
-        assert result.completed == (budget >= 19)
-    stopped = sweep.successive_halving(candidates, ToyTraining(), budget_epochs=14)
-    assert stopped.total_epochs == 10 and not stopped.completed
-    # The best of rung 0 is chosen when the budget ends the search.
-    first = stopped.rungs.sort_values("rank")
-    assert stopped.chosen.name == first["candidate"].iloc[0]
-    with pytest.raises(ValueError, match="does not cover the first rung"):
-        sweep.successive_halving(candidates, ToyTraining(), budget_epochs=9)
-
-
-def test_successive_halving_breaks_ties_to_the_milder_candidate():
-    candidates = _deletion_candidates()[::-1]  # mildest last: order must not matter
-    result = sweep.successive_halving(candidates, ToyTraining(flat=True), budget_epochs=100)
-    assert result.chosen.name == "deletion-10"
-    combos = sweep.sweep_candidates(
-        {"augmentations": {"deletion": [10], "mutation": [0.1], "noise": [0.1]}},
-        BASE_PARAMS,
-    )[3:]
-    result = sweep.successive_halving(combos[::-1], ToyTraining(flat=True), budget_epochs=100)
-    assert result.chosen.name == "combo-1-soft"
-
-
-# --------------------------------------------------------------------------- cost
-
-
-def _write(path, frame):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, sep="\t", index=False)
-    return path
-
-
-def _benchmark(path, seconds, rss_values):
-    rows = [
-        {
-            "s": seconds,
-            "h:m:s": "0:00:10",
-            "max_rss": rss,
-            "max_vms": 900.0,
-            "max_uss": "-",
-            "max_pss": "-",
-            "io_in": 1.0,
-            "io_out": 2.0,
-            "mean_load": 95.0,
-            "cpu_time": seconds,
-        }
-        for rss in rss_values
-    ]
-    return _write(path, pd.DataFrame(rows))
-
-
-def _history(path, seconds):
-    n = len(seconds)
-    return _write(
-        path,
-        pd.DataFrame(
-            {
-                "epoch": range(1, n + 1),
-                "lr": 1e-3,
-                "train_loss": 0.5,
-                "valid_loss": 0.6,
-                "seconds": seconds,
-            }
-        ),
-    )
-
-
-def test_cost_table_known_numbers(tmp_path):
-    plan = [
-        # (augset, stage, seed, epoch seconds, benchmark seconds, max_rss per repeat)
-        ("baseline", "stage1", 0, [1, 1, 1], 10, [100]),
-        ("baseline", "stage1", 1, [2, 2, 2], 14, [120]),
-        ("evoaug", "stage1", 0, [3, 3], 20, [150, 140]),
-        ("evoaug", "stage1", 1, [3, 5], 30, [180]),
-        ("evoaug", "finetune", 0, [0.75, 0.75], 6, [90]),
-    ]
-    runs, benchmarks, histories = [], [], []
-    for augset, stage, seed, seconds, wall, rss in plan:
-        runs.append({"dataset": "chip", "augset": augset, "stage": stage, "seed": seed})
-        folder = tmp_path / augset / stage / str(seed)
-        benchmarks.append(_benchmark(folder / "bench.tsv", wall, rss))
-        histories.append(_history(folder / "history.tsv", seconds))
-    table = sweep.cost_table(runs, benchmarks, histories).set_index(["augset", "stage"])
-    base = table.loc[("baseline", "stage1")]
-    assert base["seconds_per_epoch"] == pytest.approx(1.5)
-    assert base["peak_rss_mb"] == 120
-    assert base["wall_seconds"] == pytest.approx(12)
-    assert base["seconds_per_epoch_ratio"] == pytest.approx(1.0)
-    aug = table.loc[("evoaug", "stage1")]
-    assert (aug["n_runs"], aug["epochs"]) == (2, 2)
-    assert aug["seconds_per_epoch"] == pytest.approx(3.5)
-    assert aug["seconds_per_epoch_sd"] == pytest.approx(math.sqrt(0.5))
-    assert aug["seconds_per_epoch_ratio"] == pytest.approx(3.5 / 1.5)
-    assert aug["peak_rss_ratio"] == pytest.approx(1.5)
-    fine = table.loc[("evoaug", "finetune")]
-    assert fine["seconds_per_epoch_ratio"] == pytest.approx(0.5)
-    assert fine["peak_rss_ratio"] == pytest.approx(0.75)
-    assert list(table.index.get_level_values("augset")) == ["baseline", "evoaug", "evoaug"]
-
-    with pytest.raises(ValueError, match="differ in length"):
-        sweep.cost_table(runs, benchmarks[:-1], histories)
-    broken = _write(tmp_path / "broken.tsv", pd.DataFrame({"s": [1.0]}))
-    with pytest.raises(ValueError, match="broken.tsv: missing column\\(s\\) max_rss"):
-        sweep.cost_table(runs[:1], [broken], histories[:1])
-
-
-# --------------------------------------------------------------------------- figures
-
-
-def test_figures_are_png_of_fixed_size(tmp_path):
-    scores = sweep.score_candidates(_metrics_table())
-    picks = sweep.pick_best(scores)
-    path = sweep.plot_sweep(scores, tmp_path / "sweep.png", picks=picks)
-    assert png_size(path) == (800, 450)
-    assert mpimg.imread(path)[..., :3].std() > 0.05
-
-    rng = np.random.default_rng(0)
-    rows = [
-        {
-            "dataset": "chip",
-            "augset": augset,
-            "stage": "stage1",
-            "seed": seed,
-            "epoch": epoch,
-            "lr": 1e-3,
-            "train_loss": 0.6,
-            "valid_loss": 0.7 / epoch + 0.02 * rng.standard_normal(),
-            "seconds": 1.0,
-        }
-        for augset in ("baseline", "evoaug", "deletion-30")
-        for seed in (0, 1)
-        for epoch in range(1, 7 - seed)
-    ]
-    path = sweep.plot_stability(pd.DataFrame(rows), tmp_path / "stability.png")
-    assert png_size(path) == (800, 450)
-    with pytest.raises(ValueError, match="stage='finetune' has no rows"):
-        sweep.plot_stability(pd.DataFrame(rows), tmp_path / "x.png", stage="finetune")
-    assert not (tmp_path / "x.png").exists()
 
 
 def _planted_data(seed=0, n_train=240, n_valid=80, length=64):
@@ -540,42 +327,213 @@ def _planted_data(seed=0, n_train=240, n_valid=80, length=64):
     )
 
 
-def test_successive_halving_drives_real_training(tmp_path, one_thread):
-    """Candidates train through train_stage; the epochs run match the budget's count."""
+@pytest.mark.parametrize(
+    ("augmentations", "count"),
+    [
+        ({"deletion": {"delete_min": 50, "delete_max": 40}}, 1),
+        ({"mutation": {"mutate_frac": 0.9}}, 1),
+        ({"noise": {"noise_std": -1.0}}, 1),
+        ({"rc": {"rc_prob": 1.5}}, 1),
+        ({"translocation": {"shift_min": -1}}, 1),
+        ({"mutation": {}, "rc": {}}, 3),
+    ],
+)
+def test_torch_free_check_refuses_what_the_augmenter_refuses(augmentations, count):
+    spec = {"augmentations": augmentations, "max_augs_per_seq": count, "hard_aug": True}
+    problems = candidates.spec_problems(spec, "where")
+    assert len(problems) == 1 and problems[0].startswith("where.")
+    with pytest.raises(ValueError):
+        Augmenter.from_config(spec)
+    good = {"augmentations": {"deletion": {"delete_min": 5, "delete_max": 40}}}
+    assert candidates.spec_problems(good | {"max_augs_per_seq": 1}, "where") == []
+
+
+def test_config_and_candidates_import_neither_torch_nor_matplotlib_nor_optuna():
+    code = (
+        "import sys, evoaugflow.config, evoaugflow.sweep.candidates, evoaugflow.sweep.plan;"
+        "print(sorted(m for m in ('torch', 'matplotlib', 'optuna') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_search_space_spans_the_grids_ranges():
+    space = sweep.search_space(SMALL_SPEC, BASE_PARAMS)
+    assert space == [
+        sweep.Dimension("deletion.delete_max", "int", 10, 40),
+        sweep.Dimension("mutation.mutate_frac", "float", 0.05, 0.1),
+        sweep.Dimension("max_augs_per_seq", "categorical", choices=(1, 2)),
+        sweep.Dimension("hard_aug", "categorical", choices=(False, True)),
+    ]
+    values = {"deletion.delete_max": 33, "mutation.mutate_frac": 0.07, "max_augs_per_seq": 2}
+    spec = sweep.spec_from_values(values | {"hard_aug": False}, SMALL_SPEC, BASE_PARAMS)
+    assert spec == {
+        "augmentations": {
+            "deletion": {"delete_min": 5, "delete_max": 33},
+            "mutation": {"mutate_frac": 0.07},
+        },
+        "max_augs_per_seq": 2,
+        "hard_aug": False,
+        "insertion_mode": "pad",
+    }
+    # One value listed: the setting is fixed, not searched.
+    fixed = {"augmentations": {"deletion": [20]}, "max_augs_per_seq": [1], "hard_aug": [True]}
+    assert sweep.search_space(fixed, BASE_PARAMS) == []
+    assert sweep.spec_from_values({}, fixed, BASE_PARAMS)["augmentations"] == {
+        "deletion": {"delete_min": 5, "delete_max": 20}
+    }
+    # A range end below the base lower bound is refused before any trial.
+    with pytest.raises(ValueError, match=r"delete_min=5 is larger than delete_max=3"):
+        sweep.search_space({"augmentations": {"deletion": [3, 30]}}, BASE_PARAMS)
+
+
+def test_fragment_from_a_spec_has_the_grids_format_and_round_trips(tmp_path):
+    spec = sweep.spec_from_values(
+        {"deletion.delete_max": np.int64(25), "mutation.mutate_frac": 0.08, "hard_aug": True},
+        SMALL_SPEC,
+        BASE_PARAMS,
+    )
+    fragment = sweep.fragment_from_spec(spec, SMALL_SPEC, "chip_synth")
+    picks = sweep.pick_best(sweep.score_candidates(_metrics_table()))
+    grid_fragment = sweep.best_config_fragment(picks, SMALL_SPEC, BASE_PARAMS)
+    assert fragment.keys() == grid_fragment.keys()
+    assert fragment["augment_sets"]["from_sweep"].keys() == (
+        grid_fragment["augment_sets"]["from_sweep"].keys()
+    )
+    path = sweep.write_config_fragment(tmp_path / "best.yaml", fragment, "an Optuna study")
+    read = yaml.safe_load(path.read_text())
+    assert read == fragment
+    assert grid.sweep_augment_spec(read, "chip_synth", BASE_PARAMS) == spec
+
+
+# --------------------------------------------------------------------------- Optuna search
+
+RECIPE = {
+    "stage1": {"max_epochs": 4, "batch_size": 40, "early_stopping_patience": 4},
+    "finetune": {"lr": 1e-4, "max_epochs": 1, "batch_size": 40},
+}
+SEARCH_SPEC = {
+    "augmentations": {"deletion": [4, 16], "mutation": [0.05, 0.25]},
+    "max_augs_per_seq": [1, 2],
+    "hard_aug": [False, True],
+    "finetune": True,
+    "search": {
+        "n_trials": 6,
+        "workers": 1,
+        "seed": 0,
+        "n_startup_trials": 2,
+        "pruner": "successive_halving",
+        "min_epochs": 1,
+        "eta": 2,
+    },
+}
+
+
+def _settings(**search):
+    sweep_spec = SEARCH_SPEC | {"search": SEARCH_SPEC["search"] | search}
+    return {
+        "dataset": "planted",
+        "task": "binary",
+        "model": "chip",
+        "model_kwargs": {"conv_channels": [8, 8, 8], "fc_units": [16]},
+        "augment_params": {"deletion": {"delete_min": 0}, "mutation": {}},
+        "recipe": RECIPE,
+        "sweep": sweep_spec,
+        "seed": 0,
+        "device": "cpu",
+    }
+
+
+def _write_h5(path, data, test=None):
+    """Train and valid splits; test keys alias valid (the workflow's view) unless given."""
+    with h5py.File(path, "w") as handle:
+        for name in ("x_train", "y_train", "x_valid", "y_valid"):
+            handle[name] = getattr(data, name).numpy()
+        if test is None:
+            handle["x_test"] = h5py.SoftLink("/x_valid")
+            handle["y_test"] = h5py.SoftLink("/y_valid")
+        else:
+            handle["x_test"], handle["y_test"] = test
+    return path
+
+
+def test_search_is_reproducible_prunes_and_ignores_the_test_split(tmp_path, one_thread):
+    """Same seed, same study: once on a view without a test split, once with a real one."""
     data = _planted_data()
-    spec = {"augmentations": {"insertion": [8], "deletion": [8, 16], "rc": [0.5]}}
-    candidates = sweep.sweep_candidates({**spec, "max_augs_per_seq": []}, BASE_PARAMS)
-    calls = []
+    view = _write_h5(tmp_path / "view.h5", data)
+    rng = np.random.default_rng(1)
+    other_test = (
+        np.eye(4, dtype=np.float32)[rng.integers(0, 4, (50, 64))].transpose(0, 2, 1),
+        rng.integers(0, 2, (50, 1)).astype(np.float32),
+    )
+    full = _write_h5(tmp_path / "full.h5", data, test=other_test)
+    settings = _settings()
+    tables = []
+    for name, path in (("a", view), ("b", full)):
+        journal = tmp_path / name / "optuna.journal"
+        mine = search.run_worker(settings, path, journal, 0, scratch=tmp_path)
+        tables.append(search.trials_table(search.load_study(journal, settings)))
+        pd.testing.assert_frame_equal(mine, tables[-1])
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    table = tables[0]
+    assert len(table) == 6 and set(table["worker"]) == {0}
+    pruned = table[table["state"] == "PRUNED"]
+    complete = table[table["state"] == "COMPLETE"]
+    assert len(pruned) >= 1 and len(complete) >= 1
+    # A pruned trial stopped stage 1 early; a completed one ran stage 1 and finetuning.
+    # (Pruned at the last stage-1 epoch, it skips finetuning and scoring.)
+    assert (pruned["epochs"] == pruned["last_step"]).all()
+    assert (pruned["epochs"] < RECIPE["stage1"]["max_epochs"]).any()
+    assert pruned["value"].isna().all()
+    assert (complete["epochs"] == complete["last_step"] + 1).all()
+    assert complete["value"].between(0, 1).all()
+    assert table["deletion.delete_max"].between(4, 16).all()
+    assert table["mutation.mutate_frac"].between(0.05, 0.25).all()
+    assert not list(tmp_path.glob("trial-*")) and not list(tmp_path.glob(".optuna-*"))
 
-    def train_fn(candidate, epochs):
-        augmenter = Augmenter.from_config(candidate.augment_spec)
-        model = get_model(
-            "chip",
-            augmenter.output_length(data.sequence_length),
-            1,
-            conv_channels=[8, 8, 8],
-            fc_units=[16],
-        )
-        # train_stage refuses to extend a finished run, so each call starts afresh.
-        out_dir = tmp_path / candidate.name / str(epochs)
-        train_stage(
-            model,
-            data,
-            out_dir,
-            task="binary",
-            augmenter=augmenter,
-            max_epochs=epochs,
-            batch_size=40,
-            seed=0,
-            device="cpu",
-            verbose=False,
-        )
-        calls.append(len(pd.read_csv(out_dir / "history.tsv", sep="\t")))
-        table = evaluate(out_dir / "model.pt", data, split="valid", device="cpu")
-        return table.query("metric == 'auroc' and task == 'mean'")["value"].item()
+    # A second run of the worker finds the study full and adds nothing.
+    journal = tmp_path / "a" / "optuna.journal"
+    again = search.run_worker(settings, view, journal, 0, scratch=tmp_path)
+    pd.testing.assert_frame_equal(again, table)
+    # Other settings start another study in the same journal.
+    other = _settings(seed=1)
+    assert search.study_name(other) != search.study_name(settings)
+    with pytest.raises(KeyError):
+        search.load_study(journal, other)
 
-    result = sweep.successive_halving(candidates, train_fn, budget_epochs=8, resume=False)
-    assert result.completed
-    assert result.total_epochs == sum(calls) == 4 * 1 + 2 * 2 <= 8
-    assert result.chosen.name in {c.name for c in candidates}
-    assert 0.0 <= result.score <= 1.0
+
+def test_best_trial_round_trips_through_best_config(tmp_path, one_thread):
+    data = _planted_data(seed=2)
+    view = _write_h5(tmp_path / "view.h5", data)
+    settings = _settings(n_trials=3, n_startup_trials=3)
+    journal = tmp_path / "optuna.journal"
+    search.run_worker(settings, view, journal, 0, scratch=tmp_path)
+    study = search.pick(journal, settings, tmp_path / "best_config.yaml", tmp_path / "trials.tsv")
+    trials = pd.read_csv(tmp_path / "trials.tsv", sep="\t")
+    best = trials.loc[trials["value"].idxmax()]
+    assert best["number"] == study.best_trial.number
+    fragment = yaml.safe_load((tmp_path / "best_config.yaml").read_text())
+    spec = grid.sweep_augment_spec(fragment, "planted", settings["augment_params"])
+    assert spec == sweep.spec_from_values(
+        study.best_trial.params, settings["sweep"], settings["augment_params"]
+    )
+    assert spec["augmentations"]["deletion"]["delete_max"] == best["deletion.delete_max"]
+    assert spec["max_augs_per_seq"] == best["max_augs_per_seq"]
+    assert fragment["augment_sets"]["from_sweep"]["finetune"] is True
+    # Built like any augmentation set of the config.
+    built = Augmenter.from_config(spec).to_config()
+    assert built["augmentations"] == spec["augmentations"]
+
+
+def test_a_study_without_a_completed_trial_is_refused(tmp_path):
+    settings = _settings()
+    study = search.open_study(tmp_path / "optuna.journal", settings)
+    study.enqueue_trial({"deletion.delete_max": 4})
+    trial = study.ask()
+    study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    with pytest.raises(ValueError, match="no trial completed"):
+        search.best_fragment(study, settings)
+    with pytest.raises(ValueError, match="no Optuna journal"):
+        search.load_study(tmp_path / "missing.journal", settings)

@@ -64,7 +64,7 @@ def base_config(**dataset):
             lambda c: c["datasets"]["tiny"].update(
                 sweep={"augmentations": {"deletion": [10, 20]}, "hard_aug": []}
             ),
-            r"datasets\.tiny\.sweep: no combination candidates",
+            r"datasets\.tiny\.sweep\.hard_aug: expected a list of distinct true/false",
         ),
         (
             lambda c: c["datasets"]["tiny"].update(
@@ -74,21 +74,27 @@ def base_config(**dataset):
             r"datasets\.tiny\.sweep\.augmentations\.deletion \(delete_max=10\)",
         ),
         (
-            lambda c: (
-                c["datasets"]["tiny"].update(sweep={"augmentations": {"deletion": [10, 20]}}),
-                c.update(sweep_halving={"budget_epochs": 3, "min_epochs": 1}),
+            lambda c: c["datasets"]["tiny"].update(
+                sweep={"augmentations": {"mutation": [0.05, 0.9]}},
             ),
-            # 2 singles + combo-1-soft + combo-1-hard: the first rung needs 4 epochs.
-            r"sweep_halving\.budget_epochs: 3 does not cover the first rung .* at least 4",
+            r"datasets\.tiny\.sweep\.augmentations\.mutation \(mutate_frac=0\.9\)"
+            r"\.mutation\.mutate_frac: 0\.9 is out of range; it must be at least 0\.0 and at "
+            r"most 0\.75",
+        ),
+        (
+            lambda c: c["datasets"]["tiny"].update(
+                sweep={"augmentations": {"deletion": [10]}, "search": {"workers": 3, "n_trials": 2}}
+            ),
+            r"datasets\.tiny\.sweep\.search\.n_trials: 2 is fewer than the 3 workers",
         ),
     ],
 )
 def test_bad_sweep_configs_name_the_key(change, message):
+    """The config check (one validation, sweep keys included) names the key and the fix."""
     config = base_config()
     change(config)
-    validated = grid.validate_config(config, SCHEMA)
     with pytest.raises(ValueError, match=message):
-        grid.validate_sweeps(validated)
+        grid.validate_config(config, SCHEMA)
 
 
 def test_schema_rejects_unknown_sweep_keys_and_bad_strengths():
@@ -112,7 +118,6 @@ def test_sweep_runs_expand_candidates_seeds_and_stages():
     )
     config["seeds"] = [3, 4]
     config = grid.validate_config(config, SCHEMA)
-    grid.validate_sweeps(config)
     candidates = grid.sweep_candidates(config, "tiny")
     assert list(candidates) == [
         "baseline",
@@ -168,7 +173,7 @@ def test_sweep_augment_spec_takes_the_picked_strengths_and_keeps_the_rest():
         "insertion_mode": "pad",
     }
     assert Augmenter.from_config(result).to_config()["max_augs_per_seq"] == 2
-    with pytest.raises(ValueError, match="apply_fragment|not under datasets"):
+    with pytest.raises(ValueError, match=r"names data set\(s\) \['tiny'\], not 'other' alone"):
         grid.sweep_augment_spec(fragment, "other", params)
     with pytest.raises(ValueError, match="one augmentation set under augment_sets"):
         grid.sweep_augment_spec({"datasets": {}}, "tiny", params)
@@ -193,8 +198,9 @@ def test_sweep_config_expands_to_the_expected_jobs(tmp_path):
         "train_sweep": 1 + n_singles + n_combos,  # the baseline too
         "finetune_sweep": n_singles + n_combos,
         "evaluate_sweep": 1 + 2 * (n_singles + n_combos),
+        "score_sweep": 1,
+        "sweep_worker": spec["search"]["workers"],
         "pick_sweep": 1,
-        "halving_sweep": 1,
         "train_model": 1,  # baseline of the study
         "train_from_sweep": 1,  # the study's from_sweep set
         "finetune_model": 1,
@@ -206,7 +212,7 @@ def test_sweep_config_expands_to_the_expected_jobs(tmp_path):
     assert {rule: counts.get(rule, 0) for rule in expected} == expected
     # Every sweep job reads the train/valid-only view, never the data set's own h5.
     view = "results/sweep/data/chip_synth/train_valid.h5"
-    for rule in ("train_sweep", "finetune_sweep", "evaluate_sweep", "halving_sweep"):
+    for rule in ("train_sweep", "finetune_sweep", "evaluate_sweep", "sweep_worker"):
         inputs = job_inputs(result.stdout, rule)
         assert len(inputs) == expected[rule]
         data_files = {f for files in inputs for f in files if f.endswith(".h5")}
@@ -217,6 +223,10 @@ def test_sweep_config_expands_to_the_expected_jobs(tmp_path):
     ]
     (fragment,) = [files for files in job_inputs(result.stdout, "train_from_sweep")]
     assert "results/sweep/chip_synth/best_config.yaml" in fragment
+    # The picking job waits for every worker of the study.
+    assert sorted(job_inputs(result.stdout, "pick_sweep")[0]) == [
+        f"results/sweep/chip_synth/optuna/worker-{w}.tsv" for w in range(2)
+    ]
 
 
 def test_default_config_builds_cost_and_stability_but_no_sweep(tmp_path):
@@ -226,7 +236,7 @@ def test_default_config_builds_cost_and_stability_but_no_sweep(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     counts = job_counts(result.stdout)
     assert counts["cost_table"] == 1 and counts["plot_stability"] == 3
-    assert not {"train_sweep", "pick_sweep", "halving_sweep", "train_from_sweep"} & set(counts)
+    assert not {"train_sweep", "pick_sweep", "sweep_worker", "train_from_sweep"} & set(counts)
 
 
 # --------------------------------------------------------------------------- real runs
@@ -258,7 +268,7 @@ def test_sweep_jobs_never_read_the_test_split(tmp_path):
     # Anything that loads the data set itself needs the test split and fails.
     with pytest.raises(ValueError, match="x_test"):
         load_dataset(source)
-    # Two candidates, no finetuning: the fewest jobs that still pick and halve.
+    # Two candidates, no finetuning, and a study of 2 trials run by 2 workers.
     config = {
         "seeds": [0],
         "training": {"stage1": {"max_epochs": 1, "batch_size": 50}},
@@ -276,12 +286,13 @@ def test_sweep_jobs_never_read_the_test_split(tmp_path):
                     "max_augs_per_seq": [1],
                     "hard_aug": [True],
                     "finetune": False,
+                    "search": {"n_trials": 2, "workers": 2},
                 },
             }
         },
     }
     (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(config))
-    targets = ["results/sweep/tiny/best_config.yaml", "results/sweep/tiny/halving_vs_grid.tsv"]
+    targets = ["results/sweep/tiny/best_config.yaml", "results/sweep/tiny/scores.tsv"]
     result = snakemake(tmp_path, *targets, "--cores", "2", "--configfile", "tiny.yaml")
     assert result.returncode == 0, result.stderr[-5000:]
 
@@ -302,15 +313,17 @@ def test_sweep_jobs_never_read_the_test_split(tmp_path):
     )
     assert (tmp_path / params["data"]["path"]).resolve() == view.resolve()
     assert params["data"]["n_valid"] == 100
-    # The picks and the halving came out of it.
+    # The study ran on the same view (the dry run checks the workers' input) and its
+    # best trial is best_config.yaml; the grid's scores are of the validation split.
+    trials = pd.read_csv(tmp_path / "results/sweep/tiny/trials.tsv", sep="\t")
+    assert len(trials) in (2, 3) and set(trials["worker"]) <= {0, 1}
+    assert (trials["state"] == "COMPLETE").any()
+    assert (tmp_path / "results/sweep/tiny/optuna.journal").is_file()
     fragment = yaml.safe_load((tmp_path / targets[0]).read_text())
     assert fragment["augment_sets"]["from_sweep"]["augmentations"] == ["mutation"]
     assert fragment["datasets"]["tiny"]["augment_params"]["mutation"]["mutate_frac"] == 0.05
     assert not fragment["augment_sets"]["from_sweep"]["finetune"]
-    comparison = pd.read_csv(tmp_path / targets[1], sep="\t")
-    assert list(comparison["method"]) == ["full_grid", "successive_halving"]
-    # 2 candidates: one rung of 1 epoch each leaves one.
-    assert list(comparison["epochs_spent"]) == [2, 2]
+    assert set(pd.read_csv(tmp_path / targets[1], sep="\t")["split"]) == {"valid"}
 
 
 @pytest.mark.slow
@@ -326,8 +339,8 @@ def test_sweep_then_study_uses_the_picked_settings(tmp_path):
         max_augs_per_seq=[2],
         hard_aug=[False],
     )
+    entry["sweep"]["search"] = {"n_trials": 3, "workers": 2, "n_startup_trials": 2}
     config["training"]["stage1"].update(max_epochs=2)
-    config["sweep_halving"]["budget_epochs"] = None
     entry["augment_sets"] = ["baseline"]
     (tmp_path / "sweep_only.yaml").write_text(yaml.safe_dump(config))
     first = snakemake(tmp_path, "--cores", "2", "--configfile", "sweep_only.yaml")
@@ -338,28 +351,19 @@ def test_sweep_then_study_uses_the_picked_settings(tmp_path):
     assert set(picks.index) == {"translocation", "mutation", "combo"}
     assert (picks["stage"] == "finetune").all()
     assert png_size(folder / "sweep.png") == (800, 450)
+    # best_config.yaml holds the settings of the study's best completed trial.
     fragment = yaml.safe_load((folder / "best_config.yaml").read_text())
     shift_max = fragment["datasets"]["chip_synth"]["augment_params"]["translocation"]["shift_max"]
-    assert f"translocation-{shift_max}" == picks.loc["translocation", "candidate"]
-
-    comparison = pd.read_csv(folder / "halving_vs_grid.tsv", sep="\t").set_index("method")
-    histories = list((tmp_path / "results/sweep/train/chip_synth").glob("*-*/0/history.tsv"))
-    assert len(histories) == 4
-    grid_epochs = sum(len(pd.read_csv(path, sep="\t")) for path in histories)
-    assert comparison.loc["full_grid", "epochs_spent"] == grid_epochs
-    # 4 candidates 1 epoch each, then the best 2 continued from their checkpoints to 2
-    # epochs: 4 x 1 + 2 x (2 - 1) epochs.
-    assert comparison.loc["successive_halving", "epochs_spent"] == 6
-    assert comparison.loc["successive_halving", "completed"]
-    halving = pd.read_csv(folder / "halving.tsv", sep="\t")
-    assert halving["cost"].sum() == 6 and halving["chosen"].sum() == 1
-    # The survivors trained 2 epochs in total, the others 1.
-    assert sorted(halving["epochs"]) == [1, 1, 2, 2]
-    chosen = halving.loc[halving["chosen"], "candidate"].item()
-    assert comparison.loc["successive_halving", "chosen"] == chosen
-    assert comparison.loc["successive_halving", "agrees_with_grid"] == (
-        chosen == comparison.loc["full_grid", "chosen"]
-    )
+    trials = pd.read_csv(folder / "trials.tsv", sep="\t")
+    assert 3 <= len(trials) <= 4 and set(trials["worker"]) <= {0, 1}
+    complete = trials[trials["state"] == "COMPLETE"]
+    best = complete.loc[complete["value"].idxmax()]
+    assert shift_max == best["translocation.shift_max"] and 10 <= shift_max <= 20
+    # Stage 1 (at most 2 epochs) plus 1 finetune epoch per completed trial.
+    assert complete["epochs"].between(2, 3).all()
+    assert "Optuna study chip_synth-" in (folder / "best_config.yaml").read_text()
+    for figure in ("optuna_history.png", "optuna_importance.png"):
+        assert png_size(folder / figure) == (800, 450)
 
     cost = pd.read_csv(tmp_path / "results/summary/cost.tsv", sep="\t")
     assert list(cost["augset"]) == ["baseline"]
@@ -371,7 +375,9 @@ def test_sweep_then_study_uses_the_picked_settings(tmp_path):
     second = snakemake(tmp_path, "--cores", "2", "--configfile", "study.yaml")
     assert second.returncode == 0, second.stderr[-5000:]
     assert "rule train_from_sweep" in second.stdout + second.stderr
-    assert not re.search(r"rule (train|finetune|evaluate|pick|halving)_sweep", second.stderr)
+    assert not re.search(
+        r"rule ((train|finetune|evaluate|pick|score)_sweep|sweep_worker)", second.stderr
+    )
     params = json.loads(
         (tmp_path / "results/train/chip_synth/from_sweep/0/params.json").read_text()
     )

@@ -21,3 +21,53 @@ rule evaluate_model:
         run=lambda wildcards: run_identity(wildcards) | {"device": config["device"]},
     script:
         "../../scripts/evaluate_model.py"
+
+
+# --- grid cost and stability (moved from sweep.smk) ---
+# Input functions: cost_* in sweep_common.smk (to join common.smk with the others).
+
+
+rule cost_table:
+    input:
+        benchmarks=lambda wildcards: cost_benchmarks(),
+        histories=lambda wildcards: cost_histories(),
+    output:
+        report(
+            "results/summary/cost.tsv",
+            caption="../report/cost.rst",
+            category="Cost and stability",
+        ),
+    log:
+        "logs/cost_table/cost_table.log",
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    params:
+        runs=lambda wildcards: cost_records(),
+    script:
+        "../../scripts/cost_table.py"
+
+
+rule plot_stability:
+    input:
+        history="results/summary/history.tsv",
+    output:
+        report(
+            "results/summary/{dataset}/stability.png",
+            caption="../report/stability.rst",
+            category="Cost and stability",
+            subcategory="{dataset}",
+        ),
+    log:
+        "logs/plot_stability/{dataset}.log",
+    wildcard_constraints:
+        dataset=_names_regex(CONFIGURED),
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    script:
+        "../../scripts/plot_stability.py"

@@ -1,10 +1,11 @@
-# Augmentation hyperparameter sweeps (paper Figs S1-S5), successive halving beside them,
-# augmentation sets trained "from_sweep", and the cost (Tables S2-S3) and stability
-# (Fig. S7) summaries of the main grid. Input functions: sweep_common.smk.
+# Augmentation hyperparameter sweeps: the grid of the paper's panels (Figs S1-S5), the
+# Optuna search that picks the settings, and the augmentation sets trained "from_sweep".
+# Input functions: sweep_common.smk.
 #
 #   hold_out_test -> train_sweep -> finetune_sweep -> evaluate_sweep (valid only)
-#     -> pick_sweep (best_config.yaml) -> train_from_sweep (main grid, from_sweep sets)
-#     -> halving_sweep (halving.tsv, halving_vs_grid.tsv)
+#     -> score_sweep (scores.tsv, picks.tsv, sweep.png: the grid's panels)
+#   hold_out_test -> sweep_worker (N jobs, one Optuna study) -> pick_sweep
+#     (best_config.yaml, trials.tsv, Optuna's figures) -> train_from_sweep (main grid)
 
 
 # A from_sweep set is trained by train_from_sweep; every other set by train_model.
@@ -52,7 +53,7 @@ rule train_sweep:
         runtime=config["resources"]["train"]["runtime"],
         gpu=config["resources"]["train"]["gpu"],
     params:
-        run=lambda wildcards: train_params(wildcards, "stage1"),
+        run=lambda wildcards: train_params(wildcards, STAGE1),
     script:
         "../../scripts/train_model.py"
 
@@ -114,11 +115,10 @@ rule evaluate_sweep:
         "../../scripts/evaluate_sweep.py"
 
 
-rule pick_sweep:
+rule score_sweep:
     input:
         metrics=sweep_evaluations,
     output:
-        fragment="results/sweep/{dataset}/best_config.yaml",
         scores="results/sweep/{dataset}/scores.tsv",
         picks="results/sweep/{dataset}/picks.tsv",
         figure=report(
@@ -128,7 +128,7 @@ rule pick_sweep:
             subcategory="{dataset}",
         ),
     log:
-        "logs/pick_sweep/{dataset}.log",
+        "logs/score_sweep/{dataset}.log",
     wildcard_constraints:
         dataset=_names_regex(SWEEP_DATASETS),
     conda:
@@ -139,24 +139,24 @@ rule pick_sweep:
     params:
         settings=sweep_entry,
     script:
-        "../../scripts/pick_sweep.py"
+        "../../scripts/score_sweep.py"
 
 
-rule halving_sweep:
+# One worker of a data set's Optuna study: trials until the study holds n_trials. The
+# study's journal is shared by the workers and is no declared output (each worker
+# appends to it); a rerun continues the study.
+rule sweep_worker:
     input:
         data=sweep_data,
-        scores="results/sweep/{dataset}/scores.tsv",
-        histories=sweep_histories,
     output:
-        candidates="results/sweep/{dataset}/halving.tsv",
-        rungs="results/sweep/{dataset}/halving_rungs.tsv",
-        comparison="results/sweep/{dataset}/halving_vs_grid.tsv",
+        trials="results/sweep/{dataset}/optuna/worker-{worker}.tsv",
     log:
-        "logs/halving_sweep/{dataset}.log",
+        "logs/sweep_worker/{dataset}/{worker}.log",
     benchmark:
-        "results/benchmarks/halving_sweep/{dataset}.tsv"
+        "results/benchmarks/sweep_worker/{dataset}/{worker}.tsv"
     wildcard_constraints:
         dataset=_names_regex(SWEEP_DATASETS),
+        worker=r"[0-9]+",
     conda:
         "../../envs/train.yaml"
     threads: config["train_threads"]
@@ -165,9 +165,44 @@ rule halving_sweep:
         runtime=config["resources"]["train"]["runtime"],
         gpu=config["resources"]["train"]["gpu"],
     params:
-        run=halving_params,
+        settings=search_settings,
+        journal=sweep_journal,
     script:
-        "../../scripts/halving_sweep.py"
+        "../../scripts/sweep_worker.py"
+
+
+rule pick_sweep:
+    input:
+        workers=sweep_workers,
+    output:
+        fragment="results/sweep/{dataset}/best_config.yaml",
+        trials="results/sweep/{dataset}/trials.tsv",
+        history=report(
+            "results/sweep/{dataset}/optuna_history.png",
+            caption="../report/optuna_history.rst",
+            category="Sweeps",
+            subcategory="{dataset}",
+        ),
+        importance=report(
+            "results/sweep/{dataset}/optuna_importance.png",
+            caption="../report/optuna_importance.rst",
+            category="Sweeps",
+            subcategory="{dataset}",
+        ),
+    log:
+        "logs/pick_sweep/{dataset}.log",
+    wildcard_constraints:
+        dataset=_names_regex(SWEEP_DATASETS),
+    conda:
+        "../../envs/train.yaml"
+    resources:
+        mem_mb=config["resources"]["default"]["mem_mb"],
+        runtime=config["resources"]["default"]["runtime"],
+    params:
+        settings=search_settings,
+        journal=sweep_journal,
+    script:
+        "../../scripts/pick_sweep.py"
 
 
 rule train_from_sweep:
@@ -196,49 +231,3 @@ rule train_from_sweep:
         run=from_sweep_params,
     script:
         "../../scripts/train_from_sweep.py"
-
-
-rule cost_table:
-    input:
-        benchmarks=cost_benchmarks(),
-        histories=cost_histories(),
-    output:
-        report(
-            "results/summary/cost.tsv",
-            caption="../report/cost.rst",
-            category="Cost and stability",
-        ),
-    log:
-        "logs/cost_table/cost_table.log",
-    conda:
-        "../../envs/analysis.yaml"
-    resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
-    params:
-        runs=cost_records(),
-    script:
-        "../../scripts/cost_table.py"
-
-
-rule plot_stability:
-    input:
-        history="results/summary/history.tsv",
-    output:
-        report(
-            "results/summary/{dataset}/stability.png",
-            caption="../report/stability.rst",
-            category="Cost and stability",
-            subcategory="{dataset}",
-        ),
-    log:
-        "logs/plot_stability/{dataset}.log",
-    wildcard_constraints:
-        dataset=_names_regex(CONFIGURED),
-    conda:
-        "../../envs/analysis.yaml"
-    resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
-    script:
-        "../../scripts/plot_stability.py"

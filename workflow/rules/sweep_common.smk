@@ -1,13 +1,15 @@
-# Input functions of the augmentation sweep (rules in sweep.smk), the successive halving
-# beside it, the augmentation sets taken "from_sweep", and the cost and stability
-# summaries of the main grid.
+# Input functions of the augmentation sweep (rules in sweep.smk) and of the augmentation
+# sets taken "from_sweep".
 #
-# A sweep lives in its own tree, results/sweep/{train,finetune,evaluate}/<dataset>/
-# <candidate>/<seed>/, and reads its data only through results/sweep/data/<dataset>/
-# train_valid.h5, whose test keys alias the validation split: no sweep job can read a
-# test sequence or label, so the choice of settings cannot leak into the test metrics.
-
-grid.validate_sweeps(config)
+# A sweep lives in results/sweep/. The grid of the paper's panels trains each candidate
+# in results/sweep/{train,finetune,evaluate}/<dataset>/<candidate>/<seed>/; the Optuna
+# search keeps its study in results/sweep/<dataset>/optuna.journal, which the workers
+# share. Every sweep job reads its data only through
+# results/sweep/data/<dataset>/train_valid.h5, whose test keys alias the validation
+# split: no sweep job can read a test sequence or label, so the choice of settings
+# cannot leak into the test metrics. The config (sweep keys included) is validated once,
+# in common.smk.
+from evoaugflow.stages import FINETUNE, STAGE1, STAGE_FOLDER
 
 SWEEP_DATASETS = grid.swept_datasets(config)
 # Candidate name -> Augmenter spec (None for the baseline), per data set with a sweep.
@@ -17,7 +19,8 @@ SWEEP_CANDIDATES = sorted(
     {name for candidates in SWEEP.values() for name in candidates}
 )
 FROM_SWEEP = grid.from_sweep_sets(config)
-HALVING = config["sweep_halving"]
+# The study of a data set's Optuna search, shared by its workers.
+SWEEP_JOURNAL = "results/sweep/{dataset}/optuna.journal"
 
 
 def sweep_data(wildcards):
@@ -26,13 +29,13 @@ def sweep_data(wildcards):
 
 
 def sweep_model(wildcards):
-    """The sweep model a validation evaluation reads."""
-    step = "train" if wildcards.stage == "stage1" else "finetune"
-    return f"results/sweep/{step}/{wildcards.dataset}/{wildcards.candidate}/{wildcards.seed}/model.pt"
+    """The grid model a validation evaluation reads."""
+    folder = STAGE_FOLDER[wildcards.stage]
+    return f"results/sweep/{folder}/{wildcards.dataset}/{wildcards.candidate}/{wildcards.seed}/model.pt"
 
 
 def sweep_evaluations(wildcards):
-    """Validation metrics of every run of one data set's sweep (baseline included)."""
+    """Validation metrics of every run of one data set's grid (baseline included)."""
     return [
         f"results/sweep/evaluate/{run.path}/{run.stage}.tsv"
         for run in SWEEP_RUNS
@@ -40,43 +43,46 @@ def sweep_evaluations(wildcards):
     ]
 
 
-def sweep_histories(wildcards):
-    """Training histories of one data set's sweep candidates (not the baseline), stage 1."""
-    return [
-        f"results/sweep/train/{run.path}/history.tsv"
-        for run in SWEEP_RUNS
-        if run.dataset == wildcards.dataset
-        and run.stage == "stage1"
-        and run.augset != grid.SWEEP_BASELINE
-    ]
-
-
 def sweep_entry(wildcards):
-    """What pick_sweep and halving_sweep need to know about a data set's sweep."""
+    """What score_sweep needs to know about a data set's sweep."""
+    return {
+        "dataset": wildcards.dataset,
+        "sweep": config["datasets"][wildcards.dataset]["sweep"],
+    }
+
+
+def sweep_journal(wildcards):
+    """The journal file of a data set's Optuna study."""
+    return SWEEP_JOURNAL.format(dataset=wildcards.dataset)
+
+
+def search_settings(wildcards):
+    """Everything a sweep worker (and pick_sweep) needs: sweep, model, recipes, device."""
     data_entry = config["datasets"][wildcards.dataset]
     return {
         "dataset": wildcards.dataset,
-        "sweep": data_entry["sweep"],
-        "augment_params": data_entry["augment_params"],
         "task": data_entry["task"],
-        "seeds": config["seeds"],
-        "max_epochs": grid.stage_recipe(config, wildcards.dataset, "stage1")[
-            "max_epochs"
-        ],
-    }
-
-
-def halving_params(wildcards):
-    """Everything halving_sweep needs: the sweep, the stage-1 recipe and the halving keys."""
-    data_entry = config["datasets"][wildcards.dataset]
-    return sweep_entry(wildcards) | {
         "model": data_entry["model"],
         "model_kwargs": data_entry["model_kwargs"],
-        "recipe": grid.stage_recipe(config, wildcards.dataset, "stage1"),
-        "seed": config["seeds"][0],
+        "augment_params": data_entry["augment_params"],
+        "sweep": data_entry["sweep"],
+        "recipe": {
+            stage: grid.stage_recipe(config, wildcards.dataset, stage)
+            for stage in STAGE_FOLDER
+        },
+        "seed": data_entry["sweep"]["search"]["seed"],
         "device": config["device"],
-        "halving": HALVING,
     }
+
+
+def sweep_workers(wildcards):
+    """The trials table of each worker of a data set's study."""
+    workers = config["datasets"][wildcards.dataset]["sweep"]["search"]["workers"]
+    return expand(
+        "results/sweep/{dataset}/optuna/worker-{worker}.tsv",
+        dataset=wildcards.dataset,
+        worker=range(workers),
+    )
 
 
 def sweep_fragment(wildcards):
@@ -88,26 +94,28 @@ def sweep_fragment(wildcards):
 def from_sweep_params(wildcards):
     """train_params() of a from_sweep run plus what is needed to read its fragment."""
     base, _ = grid.resolve_dataset(config, wildcards.dataset)
-    return train_params(wildcards, "stage1") | {
+    return train_params(wildcards, STAGE1) | {
         "sweep_dataset": base,
         "augment_params": config["datasets"][base]["augment_params"],
     }
 
 
 def sweep_targets():
-    """Per data set with a sweep: its picks, figure, fragment and halving comparison."""
-    targets = []
-    for name in SWEEP_DATASETS:
-        targets += [
-            f"results/sweep/{name}/{file}"
-            for file in ("best_config.yaml", "scores.tsv", "picks.tsv", "sweep.png")
-        ]
-        if HALVING["enabled"]:
-            targets += [
-                f"results/sweep/{name}/halving.tsv",
-                f"results/sweep/{name}/halving_vs_grid.tsv",
-            ]
-    return targets
+    """Per data set with a sweep: the grid's panels and the search's choice and figures."""
+    files = (
+        "best_config.yaml",
+        "trials.tsv",
+        "optuna_history.png",
+        "optuna_importance.png",
+        "scores.tsv",
+        "picks.tsv",
+        "sweep.png",
+    )
+    return [f"results/sweep/{name}/{file}" for name in SWEEP_DATASETS for file in files]
+
+
+# Inputs of the main grid's cost table and stability figures (rules at the end of
+# evaluate.smk), kept here until they join the other input functions in common.smk.
 
 
 def cost_runs():
@@ -122,7 +130,7 @@ def cost_records():
 
 def cost_benchmarks():
     """Snakemake benchmark TSV of each cost_runs() job."""
-    rule_of = {"stage1": "train_model", "finetune": "finetune_model"}
+    rule_of = {STAGE1: "train_model", FINETUNE: "finetune_model"}
     return [
         f"results/benchmarks/{rule_of[run.stage]}/{run.path}.tsv" for run in cost_runs()
     ]

@@ -1,87 +1,37 @@
-"""Summary figures of a study: metrics, filters, CAGI5, data size, training curves.
+"""Figures of the main grid: metrics, filters, CAGI5, data size, training curves, stability.
 
-Every figure is drawn on its own ``matplotlib.figure.Figure`` with the Agg canvas
-(no pyplot state), ``FIGSIZE_INCHES`` at ``DPI``, so each PNG is exactly
-``FIGURE_PIXELS`` = 800 x 450 pixels, and is written atomically. Colour encodes the
-augmentation set (the baseline is grey) and marker or line style the training stage,
-the same in every figure. Each function accepts whatever grid of runs it is given
-(one seed, missing stages, many augsets) and returns the path it wrote.
+Each function accepts whatever grid of runs it is given (one seed, missing stages, many
+augsets), draws with the shared style of :mod:`evoaugflow.plots.style` and returns the
+path it wrote.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from evoaugflow import summary
-from evoaugflow.io import atomic_path
-
-FIGSIZE_INCHES = (8.0, 4.5)
-DPI = 100
-#: Width and height of every PNG, in pixels.
-FIGURE_PIXELS = (800, 450)
-
-_BASELINE_COLOR = "0.4"
-# tab10 without its grey, which is kept for the baseline.
-_AUGSET_COLORS = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#bcbd22",
-    "#17becf",
+from evoaugflow.plots.style import (
+    BASELINE_COLOR,
+    OTHER_LINESTYLE,
+    OTHER_MARKER,
+    STAGE_LINESTYLES,
+    STAGE_MARKERS,
+    augset_colors,
+    legend_outside,
+    new_figure,
+    one_dataset,
+    runs_of,
+    save,
 )
-_STAGE_MARKERS = {"stage1": "o", "finetune": "s"}
-_STAGE_LINESTYLES = {"stage1": "-", "finetune": "--"}
-_OTHER_MARKER, _OTHER_LINESTYLE = "D", ":"
-
-
-def _new_figure(n_panels: int = 1) -> tuple[Figure, list[Axes]]:
-    """A fixed-size figure with ``n_panels`` side-by-side axes on the Agg canvas."""
-    figure = Figure(figsize=FIGSIZE_INCHES, dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.subplots(1, n_panels, squeeze=False)[0]
-    return figure, list(axes)
-
-
-def _save(figure: Figure, path: str | os.PathLike) -> Path:
-    """Write ``figure`` as a PNG of ``FIGURE_PIXELS`` to ``path`` atomically."""
-    with atomic_path(path, suffix=".png") as tmp:
-        figure.savefig(tmp, format="png", dpi=DPI)
-    return Path(path)
-
-
-def _augset_colors(augsets: Iterable[str]) -> dict[str, str]:
-    """Colour per augset: grey for the baseline, tab10 for the rest in sorted order."""
-    others = sorted(set(augsets) - {summary.BASELINE_AUGSET})
-    colors = {name: _AUGSET_COLORS[i % len(_AUGSET_COLORS)] for i, name in enumerate(others)}
-    return colors | {summary.BASELINE_AUGSET: _BASELINE_COLOR}
-
-
-def _runs_of(frame: pd.DataFrame, kind: str, dataset: str | None = None) -> pd.DataFrame:
-    """Validate a tidy table of ``kind`` and keep ``dataset``'s rows (all if None)."""
-    summary.require_columns(frame, summary.TIDY_COLUMNS[kind], kind)
-    if frame.empty:
-        raise ValueError(f"{kind}: the table is empty; nothing to plot")
-    if dataset is None:
-        return frame
-    rows = frame[frame["dataset"] == dataset]
-    if rows.empty:
-        found = ", ".join(sorted(map(str, frame["dataset"].unique())))
-        raise ValueError(f"dataset={dataset!r} has no rows in {kind}; found {found}")
-    return rows
+from evoaugflow.stages import BASELINE, STAGE1
 
 
 def _model_label(row, with_dataset: bool) -> str:
@@ -108,7 +58,7 @@ def _draw_models(ax: Axes, runs: pd.DataFrame, value: str, colors: dict[str, str
             np.linspace(-0.3, -0.1, len(seeds)) if len(seeds) > 1 else np.full(len(seeds), -0.2)
         )
         color = colors[model.augset]
-        marker = _STAGE_MARKERS.get(model.stage, _OTHER_MARKER)
+        marker = STAGE_MARKERS.get(model.stage, OTHER_MARKER)
         ax.scatter(slot + offsets, seeds, s=16, color=color, alpha=0.55, marker=marker)
         ax.errorbar(
             slot + 0.1,
@@ -125,12 +75,6 @@ def _draw_models(ax: Axes, runs: pd.DataFrame, value: str, colors: dict[str, str
     )
     ax.set_xlim(-0.6, len(models) - 0.4)
     ax.grid(axis="y", alpha=0.3)
-
-
-def _legend_outside(ax: Axes, handles: list | None = None) -> None:
-    """Legend right of the axes: many models would hide the data inside them."""
-    extra = {} if handles is None else {"handles": handles}
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, borderaxespad=0, **extra)
 
 
 def _seed_legend_handles() -> list[Line2D]:
@@ -176,23 +120,21 @@ def plot_metric_by_augset(
     pathlib.Path
         ``path``.
     """
-    rows = _runs_of(metrics, "metrics", dataset)
+    rows = runs_of(metrics, "metrics", dataset)
     table = summary.comparison_table(rows, metric, split=split)
     names = list(table["metric"].unique())
     runs = summary.split_means(rows, split=split)
-    colors = _augset_colors(runs["augset"])
-    figure, axes = _new_figure(len(names))
+    colors = augset_colors(runs["augset"])
+    figure, axes = new_figure(len(names))
     for ax, name in zip(axes, names, strict=True):
         _draw_models(ax, runs[runs["metric"] == name], "value", colors)
         handles = _seed_legend_handles()
         labels = ["seeds", "mean ± sd"]
         reference = table[
-            table["metric"].eq(name)
-            & table["augset"].eq(summary.BASELINE_AUGSET)
-            & table["stage"].eq(summary.BASELINE_STAGE)
+            table["metric"].eq(name) & table["augset"].eq(BASELINE) & table["stage"].eq(STAGE1)
         ]
         if not reference.empty:
-            line = ax.axhline(reference["mean"].iloc[0], color=_BASELINE_COLOR, ls="--", lw=1)
+            line = ax.axhline(reference["mean"].iloc[0], color=BASELINE_COLOR, ls="--", lw=1)
             handles.append(line)
             labels.append("baseline mean")
         if oracle and oracle.get(name) is not None:
@@ -204,7 +146,7 @@ def plot_metric_by_augset(
         ax.set_xlabel("augmentation set / training stage", fontsize=8)
         ax.set_ylabel(f"{name}, mean over tasks ({direction} is better)", fontsize=8)
     figure.suptitle(f"{dataset}: {split} metrics by augmentation set and stage", fontsize=10)
-    return _save(figure, path)
+    return save(figure, path)
 
 
 def plot_filter_summary(filters: pd.DataFrame, path: str | os.PathLike) -> Path:
@@ -222,9 +164,9 @@ def plot_filter_summary(filters: pd.DataFrame, path: str | os.PathLike) -> Path:
     pathlib.Path
         ``path``.
     """
-    runs = _runs_of(filters, "filters")
-    colors = _augset_colors(runs["augset"])
-    figure, (left, right) = _new_figure(2)
+    runs = runs_of(filters, "filters")
+    colors = augset_colors(runs["augset"])
+    figure, (left, right) = new_figure(2)
     _draw_models(left, runs, "hit_rate", colors)
     left.set_title("Filters matching a JASPAR motif")
     left.set_ylabel("hit rate (fraction of filters)")
@@ -235,7 +177,7 @@ def plot_filter_summary(filters: pd.DataFrame, path: str | os.PathLike) -> Path:
         ax.set_xlabel("augmentation set / training stage")
     left.legend(_seed_legend_handles(), ["seeds", "mean ± sd"], fontsize=7, loc="best")
     figure.suptitle("First-layer filters compared with JASPAR (Tomtom)")
-    return _save(figure, path)
+    return save(figure, path)
 
 
 def plot_cagi(cagi5: pd.DataFrame, path: str | os.PathLike) -> Path:
@@ -257,17 +199,17 @@ def plot_cagi(cagi5: pd.DataFrame, path: str | os.PathLike) -> Path:
     pathlib.Path
         ``path``.
     """
-    runs = _runs_of(cagi5, "cagi5")
+    runs = runs_of(cagi5, "cagi5")
     keys = ["dataset", "augset", "stage", "seed"]
     runs = runs[runs["element"] != "mean"]
     elements = sorted(runs["element"].unique())
     models = summary.sort_runs(runs[keys[:3]].drop_duplicates())
     slots = {name: i for i, name in enumerate([*elements, "mean over elements"])}
-    colors = _augset_colors(models["augset"])
+    colors = augset_colors(models["augset"])
     with_dataset = models["dataset"].nunique() > 1
     width = 0.8 / len(models)
     names = {"pearson": "Pearson r", "spearman": "Spearman rho"}
-    figure, axes = _new_figure(len(names))
+    figure, axes = new_figure(len(names))
     for ax, (value, label) in zip(axes, names.items(), strict=True):
         overall = runs.groupby(keys, as_index=False)[value].mean()
         overall["element"] = "mean over elements"
@@ -284,7 +226,7 @@ def plot_cagi(cagi5: pd.DataFrame, path: str | os.PathLike) -> Path:
                 rows["element"].map(slots) + (index + 0.5) * width - 0.4,
                 rows["mean"],
                 yerr=rows["sd"].fillna(0),
-                fmt=_STAGE_MARKERS.get(model.stage, _OTHER_MARKER),
+                fmt=STAGE_MARKERS.get(model.stage, OTHER_MARKER),
                 color=colors[model.augset],
                 markersize=4,
                 capsize=2,
@@ -297,11 +239,11 @@ def plot_cagi(cagi5: pd.DataFrame, path: str | os.PathLike) -> Path:
         ax.grid(axis="y", alpha=0.3)
         ax.set_xlabel("CAGI5 element", fontsize=8)
         ax.set_ylabel(f"{label} (mean ± sd over seeds)", fontsize=8)
-    _legend_outside(axes[-1])
+    legend_outside(axes[-1])
     figure.suptitle(
         "CAGI5 variant effects: correlation with measured effects per element", fontsize=10
     )
-    return _save(figure, path)
+    return save(figure, path)
 
 
 def plot_datasize(
@@ -335,7 +277,7 @@ def plot_datasize(
     pathlib.Path
         ``path``.
     """
-    sweep = summary.split_means(_runs_of(metrics, "metrics"), sweep=True, split=split)
+    sweep = summary.split_means(runs_of(metrics, "metrics"), sweep=True, split=split)
     rows = sweep[sweep["dataset"] == dataset]
     if rows.empty:
         found = ", ".join(sorted(sweep["dataset"].unique())) or "none"
@@ -345,8 +287,8 @@ def plot_datasize(
         )
     table = summary.datasize_table(rows, metric, split=split)
     names = list(table["metric"].unique())
-    colors = _augset_colors(table["augset"])
-    figure, axes = _new_figure(len(names))
+    colors = augset_colors(table["augset"])
+    figure, axes = new_figure(len(names))
     for ax, name in zip(axes, names, strict=True):
         lines = table[table["metric"] == name]
         for (augset, stage), line in lines.groupby(["augset", "stage"], sort=False):
@@ -355,8 +297,8 @@ def plot_datasize(
                 line["train_size"],
                 line["mean"],
                 color=color,
-                linestyle=_STAGE_LINESTYLES.get(stage, _OTHER_LINESTYLE),
-                marker=_STAGE_MARKERS.get(stage, _OTHER_MARKER),
+                linestyle=STAGE_LINESTYLES.get(stage, OTHER_LINESTYLE),
+                marker=STAGE_MARKERS.get(stage, OTHER_MARKER),
                 markersize=4,
                 label=f"{augset} {stage}",
             )
@@ -374,9 +316,9 @@ def plot_datasize(
         ax.set_title(f"{split} {name}", fontsize=9)
         ax.set_xlabel("training sequences (log scale)", fontsize=8)
         ax.set_ylabel(f"{name}, mean ± sd over seeds ({direction} is better)", fontsize=8)
-    _legend_outside(axes[-1])
+    legend_outside(axes[-1])
     figure.suptitle(f"{dataset}: {split} metrics against training-set size", fontsize=10)
-    return _save(figure, path)
+    return save(figure, path)
 
 
 def plot_training_curves(history: pd.DataFrame, dataset: str, path: str | os.PathLike) -> Path:
@@ -399,23 +341,21 @@ def plot_training_curves(history: pd.DataFrame, dataset: str, path: str | os.Pat
     pathlib.Path
         ``path``.
     """
-    runs = summary.sort_runs(_runs_of(history, "history", dataset))
-    stage1_epochs = (
-        runs[runs["stage"] == summary.BASELINE_STAGE].groupby(["augset", "seed"])["epoch"].max()
-    )
+    runs = summary.sort_runs(runs_of(history, "history", dataset))
+    stage1_epochs = runs[runs["stage"] == STAGE1].groupby(["augset", "seed"])["epoch"].max()
     offsets = [
-        stage1_epochs.get((augset, seed), 0) if stage != summary.BASELINE_STAGE else 0
+        stage1_epochs.get((augset, seed), 0) if stage != STAGE1 else 0
         for augset, stage, seed in zip(runs["augset"], runs["stage"], runs["seed"], strict=True)
     ]
     runs = runs.assign(position=runs["epoch"] + np.asarray(offsets))
-    colors = _augset_colors(runs["augset"])
-    figure, (ax,) = _new_figure()
+    colors = augset_colors(runs["augset"])
+    figure, (ax,) = new_figure()
     for (augset, stage, _seed), curve in runs.groupby(["augset", "stage", "seed"], sort=False):
         ax.plot(
             curve["position"],
             curve["valid_loss"],
             color=colors[augset],
-            linestyle=_STAGE_LINESTYLES.get(stage, _OTHER_LINESTYLE),
+            linestyle=STAGE_LINESTYLES.get(stage, OTHER_LINESTYLE),
             lw=1.2,
             alpha=0.8,
         )
@@ -427,15 +367,74 @@ def plot_training_curves(history: pd.DataFrame, dataset: str, path: str | os.Pat
             [],
             [],
             color="black",
-            linestyle=_STAGE_LINESTYLES.get(name, _OTHER_LINESTYLE),
+            linestyle=STAGE_LINESTYLES.get(name, OTHER_LINESTYLE),
             label=name,
         )
         for name in dict.fromkeys(runs["stage"])
     ]
-    _legend_outside(ax, handles=augset_handles + stage_handles)
+    legend_outside(ax, handles=augset_handles + stage_handles)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.set_title(f"{dataset}: validation loss per run")
     ax.set_xlabel("epoch (fine-tuning continues after stage 1)")
     ax.set_ylabel("validation loss")
-    return _save(figure, path)
+    return save(figure, path)
+
+
+def plot_stability(
+    histories: pd.DataFrame,
+    path: str | os.PathLike,
+    *,
+    dataset: str | None = None,
+    stage: str = STAGE1,
+) -> Path:
+    """Validation loss by epoch per augmentation set, mean ± sd over seeds (paper Fig. S7).
+
+    Parameters
+    ----------
+    histories : pandas.DataFrame
+        Tidy training histories (``summary.TIDY_COLUMNS["history"]``); the ``augset``
+        column may hold augmentation sets or sweep candidates.
+    path : path
+        PNG to write, ``FIGURE_PIXELS`` in size.
+    dataset : str or None, default None
+        Data set to draw; None is allowed when ``histories`` holds one.
+    stage : str, default "stage1"
+        Training stage to draw. At each epoch the mean and sd are over the seeds still
+        training (early stopping ends some runs sooner).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    summary.require_columns(histories, summary.TIDY_COLUMNS["history"], "histories")
+    dataset, rows = one_dataset(histories, dataset, "histories")
+    rows = rows[rows["stage"] == stage]
+    if rows.empty:
+        raise ValueError(f"stage={stage!r} has no rows for data set {dataset!r} in histories")
+    curves = (
+        rows.groupby(["augset", "epoch"], sort=False)["valid_loss"]
+        .agg(mean="mean", sd=lambda v: v.std(ddof=1))
+        .reset_index()
+    )
+    colors = augset_colors(curves["augset"])
+    figure, (ax,) = new_figure()
+    for augset in summary.sort_runs(curves[["augset"]].drop_duplicates())["augset"]:
+        curve = curves[curves["augset"] == augset].sort_values("epoch")
+        ax.plot(curve["epoch"], curve["mean"], color=colors[augset], lw=1.4, label=augset)
+        ax.fill_between(
+            curve["epoch"],
+            curve["mean"] - curve["sd"].fillna(0),
+            curve["mean"] + curve["sd"].fillna(0),
+            color=colors[augset],
+            alpha=0.15,
+            lw=0,
+        )
+    legend_outside(ax)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.set_title(f"{dataset}: validation loss by epoch ({stage}), mean ± sd over seeds")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation loss")
+    return save(figure, path)
