@@ -9,6 +9,9 @@ cases,
   padding appended (what the extra length alone costs), and
 - ``augmented``: the model for L + insert_max on batches passed through the paper's
   augmentation list for that model (REFERENCE.md section 1), augmentation included,
+- ``trimmed``: the model for L on batches passed through the same list with
+  ``insertion_mode="trim"`` (an insertion is cut back to L, as evoaug2 does), augmentation
+  included: what augmenting costs when the input keeps its length,
 
 under two settings: ``before``, torch's and glibc's defaults (the trainer before issue
 17), and ``after``, inside ``evoaugflow.train.fast_cpu_steps()`` as ``train_stage``
@@ -19,7 +22,9 @@ model and optimiser, and after ``--warmup`` untimed steps of each, the ``--repea
 rounds time one step of every case in turn, so a change in machine load falls on all
 cases alike. Reported per model and setting: median
 milliseconds per case, ``ratio`` = median augmented / median plain, ``paired`` = median
-over rounds of that round's augmented / plain, and ``length`` = padded / plain. The
+over rounds of that round's augmented / plain, ``length`` = padded / plain (the part of
+``ratio`` that the longer input costs by itself), and ``trim_ratio`` = median trimmed /
+median plain. The
 1-minute load average is printed before and after. Batches are random one-hot DNA
 drawn once per model.
 
@@ -105,11 +110,13 @@ COLUMNS = (
     "plain_ms",
     "padded_ms",
     "augmented_ms",
+    "trimmed_ms",
     "length",
     "ratio",
     "paired",
+    "trim_ratio",
 )
-CASES = ("plain", "padded", "augmented")
+CASES = ("plain", "padded", "augmented", "trimmed")
 SETTINGS = {"before": False, "after": True}
 
 
@@ -125,10 +132,11 @@ class Stepper:
     ----------
     name : str
         Model name in ``evoaugflow.models.MODEL_NAMES``.
-    case : {"plain", "padded", "augmented"}
+    case : {"plain", "padded", "augmented", "trimmed"}
         See the module docstring.
     augmenter : Augmenter
-        The paper's augmenter for ``name`` (its padding or its augmentation).
+        The paper's augmenter for ``name`` (its padding or its augmentation); for
+        ``"trimmed"`` the same in ``insertion_mode="trim"``.
     x : torch.Tensor, shape=(batch, 4, L)
         One-hot batch on the timing device.
     y : torch.Tensor, shape=(batch, n_tasks)
@@ -138,7 +146,9 @@ class Stepper:
     """
 
     def __init__(self, name, case, augmenter, x, y, generator):
-        length = x.shape[2] if case == "plain" else augmenter.output_length(x.shape[2])
+        length = (
+            augmenter.output_length(x.shape[2]) if case in ("padded", "augmented") else x.shape[2]
+        )
         self.model = get_model(name, length, y.shape[1]).to(x.device).train()
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         binary = self.model.task == "binary"
@@ -153,7 +163,7 @@ class Stepper:
         _synchronize(device)
         started = clock()
         batch = self.x
-        if self.case == "augmented":
+        if self.case in ("augmented", "trimmed"):
             batch = self.augmenter(self.x, generator=self.generator)
         loss = self.loss_fn(self.model(batch), self.y)
         self.optimizer.zero_grad(set_to_none=True)
@@ -171,10 +181,16 @@ def time_model(
     The settings run one after the other; the cases of a setting are interleaved.
     """
     augmenter = Augmenter.from_config(PAPER[name][2])
+    trimming = Augmenter.from_config({**PAPER[name][2], "insertion_mode": "trim"})
     timings = {}
     for setting, enabled in SETTINGS.items():
         with fast_cpu_steps(enabled):
-            steppers = {case: Stepper(name, case, augmenter, x, y, generator) for case in CASES}
+            steppers = {
+                case: Stepper(
+                    name, case, trimming if case == "trimmed" else augmenter, x, y, generator
+                )
+                for case in CASES
+            }
             for stepper in steppers.values():
                 for _ in range(warmup):
                     stepper.step()
@@ -202,9 +218,11 @@ def summarize(name, device, threads, timings) -> list[dict]:
                 "plain_ms": f"{median['plain']:.1f}",
                 "padded_ms": f"{median['padded']:.1f}",
                 "augmented_ms": f"{median['augmented']:.1f}",
+                "trimmed_ms": f"{median['trimmed']:.1f}",
                 "length": f"{median['padded'] / median['plain']:.2f}",
                 "ratio": f"{median['augmented'] / median['plain']:.2f}",
                 "paired": f"{statistics.median(a / p for a, p in pairs):.2f}",
+                "trim_ratio": f"{median['trimmed'] / median['plain']:.2f}",
             }
         )
     return rows

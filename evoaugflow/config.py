@@ -33,6 +33,7 @@ SYNTHETIC_DEFAULTS = {
     "synthetic_chip": {"model": "chip", "task": "binary"},
     "synthetic_deepstarr": {"model": "deepstarr", "task": "regression"},
     "synthetic_basset": {"model": "basset", "task": "binary"},
+    "synthetic_control": {"model": "chip", "task": "binary"},
 }
 # Keys that each data source needs beyond `source`.
 SOURCE_KEYS = {
@@ -209,20 +210,31 @@ def dataset_shape(config: dict, name: str) -> tuple[int, int] | None:
     source = entry["source"]
     if source in ("synthetic_chip", "chip_peaks"):
         return int(entry["window"]), 1
-    if source in ("synthetic_deepstarr", "synthetic_basset"):
-        from evoaugflow import synthetic
+    if source in SYNTHETIC_DEFAULTS and source != "synthetic_chip":
+        from evoaugflow.synthetic import sources
 
-        maker = {
-            "synthetic_deepstarr": synthetic.make_deepstarr_benchmark,
-            "synthetic_basset": synthetic.make_basset_benchmark,
-        }[source]
+        maker = sources.DATASET_MAKERS[source]
         defaults = {
             key: value.default
             for key, value in inspect.signature(maker).parameters.items()
             if value.default is not inspect.Parameter.empty
         }
+        # panel, seed and release come from the top-level config, not per data set
+        allowed = sorted(set(defaults) - {"panel", "seed", "release"})
+        unknown = sorted(set(entry["synthetic"]) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"synthetic has unknown keys {unknown} for source {source!r}; allowed: {allowed}"
+            )
         settings = {**defaults, **entry["synthetic"]}
-        n_tasks = settings.get("n_tasks", 2 if source == "synthetic_deepstarr" else None)
+        if source == "synthetic_control":
+            from evoaugflow.synthetic.controls import CONTROL_RULES
+
+            if settings["rule"] not in CONTROL_RULES:
+                raise ValueError(
+                    f"synthetic.rule: {settings['rule']!r}; use one of {list(CONTROL_RULES)}"
+                )
+        n_tasks = settings.get("n_tasks", sources.DATASET_TASKS.get(source))
         return int(settings["length"]), int(n_tasks)
     path = Path(dataset_file(config, name))
     if not path.is_file():

@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 
 from evoaugflow.synthetic.basset import make_basset_benchmark
+from evoaugflow.synthetic.controls import make_control_benchmark
 from evoaugflow.synthetic.deepstarr import make_deepstarr_benchmark
 from evoaugflow.synthetic.motifs import DEFAULT_PANEL
 
@@ -14,7 +15,10 @@ from evoaugflow.synthetic.motifs import DEFAULT_PANEL
 DATASET_MAKERS = {
     "synthetic_deepstarr": make_deepstarr_benchmark,
     "synthetic_basset": make_basset_benchmark,
+    "synthetic_control": make_control_benchmark,
 }
+#: Tasks (label columns) of each generator, where its settings do not say.
+DATASET_TASKS = {"synthetic_deepstarr": 2, "synthetic_control": 1}
 
 
 def make_dataset(
@@ -28,7 +32,7 @@ def make_dataset(
 
     Parameters
     ----------
-    source : {"synthetic_deepstarr", "synthetic_basset"}
+    source : {"synthetic_deepstarr", "synthetic_basset", "synthetic_control"}
         A key of :data:`DATASET_MAKERS`.
     path_h5, truth_path : str or PathLike
         The h5 data set and the TSV of planted sites to write.

@@ -232,7 +232,29 @@ def all_targets():
         ]
     # Cost table and stability figures of the main grid (the sweeps' targets: rule all).
     targets += cost_targets()
+    if control_datasets():
+        targets += list(rules.controls_table.output)
     return targets
+
+
+def control_datasets():
+    """Control data sets (source synthetic_control) by name: [rule, dependent]."""
+    return {
+        name: [
+            config["datasets"][name]["synthetic"].get(key, default)
+            for key, default in (("rule", "spacing"), ("dependent", True))
+        ]
+        for name in datasets_from("synthetic_control")
+    }
+
+
+def control_augsets():
+    """Augmentation sets that apply exactly one augmentation: name -> that augmentation."""
+    return {
+        name: spec["augmentations"][0]
+        for name, spec in config["augment_sets"].items()
+        if len(spec["augmentations"]) == 1
+    }
 
 
 SYNTHETIC_SOURCES = ("synthetic_chip", "synthetic_deepstarr", "synthetic_basset")

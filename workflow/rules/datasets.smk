@@ -78,7 +78,11 @@ rule make_synthetic_dataset:
     benchmark:
         "results/benchmarks/make_synthetic_dataset/{dataset}.tsv"
     wildcard_constraints:
-        dataset=_names_regex(datasets_from("synthetic_deepstarr", "synthetic_basset")),
+        dataset=_names_regex(
+            datasets_from(
+                "synthetic_deepstarr", "synthetic_basset", "synthetic_control"
+            )
+        ),
     conda:
         "../../envs/analysis.yaml"
     resources:

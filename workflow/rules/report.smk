@@ -57,6 +57,33 @@ rule summarize:
         "../../scripts/summarize.py"
 
 
+rule controls_table:
+    input:
+        comparison=rules.summarize.output.comparison,
+    output:
+        table=report(
+            "results/summary/controls.tsv",
+            caption="../report/controls.rst",
+            category="Controls",
+        ),
+        figure=report(
+            "results/summary/controls.png",
+            caption="../report/controls.rst",
+            category="Controls",
+        ),
+    log:
+        "logs/controls_table/controls_table.log",
+    conda:
+        "../../envs/analysis.yaml"
+    resources:
+        **DEFAULT_RESOURCES,
+    params:
+        datasets=control_datasets(),
+        augsets=control_augsets(),
+    script:
+        "../../scripts/controls_table.py"
+
+
 rule report_overview:
     input:
         unpack(overview_inputs),
