@@ -537,3 +537,25 @@ def test_a_study_without_a_completed_trial_is_refused(tmp_path):
         search.best_fragment(study, settings)
     with pytest.raises(ValueError, match="no Optuna journal"):
         search.load_study(tmp_path / "missing.journal", settings)
+
+
+def test_pruner_and_sampler_follow_the_search_settings(tmp_path):
+    halving = search.open_study(tmp_path / "a.journal", _settings(), worker=1)
+    assert isinstance(halving.pruner, optuna.pruners.SuccessiveHalvingPruner)
+    assert isinstance(halving.sampler, optuna.samplers.TPESampler)
+    assert halving.direction == optuna.study.StudyDirection.MAXIMIZE
+    band = search.open_study(tmp_path / "b.journal", _settings(pruner="hyperband"))
+    assert isinstance(band.pruner, optuna.pruners.HyperbandPruner)
+    # Two workers of one study share it; their samplers draw differently (seed + worker).
+    first = search.open_study(tmp_path / "c.journal", _settings(), worker=0)
+    second = search.open_study(tmp_path / "c.journal", _settings(), worker=1)
+    assert first.study_name == second.study_name
+    draws = [
+        study.sampler.sample_independent(
+            study, None, "x", optuna.distributions.FloatDistribution(0, 1)
+        )
+        for study in (first, second)
+    ]
+    assert draws[0] != draws[1]
+    with pytest.raises(ValueError, match="sweep.search.pruner"):
+        search.open_study(tmp_path / "d.journal", _settings(pruner="median"))
