@@ -348,9 +348,12 @@ def test_torch_free_check_refuses_what_the_augmenter_refuses(augmentations, coun
     assert candidates.spec_problems(good | {"max_augs_per_seq": 1}, "where") == []
 
 
-def test_config_and_candidates_import_neither_torch_nor_matplotlib_nor_optuna():
+def test_config_check_and_candidates_import_neither_torch_nor_matplotlib_nor_optuna():
     code = (
-        "import sys, evoaugflow.config, evoaugflow.sweep.candidates, evoaugflow.sweep.plan;"
+        "import sys, yaml, evoaugflow.sweep.candidates, evoaugflow.sweep.plan;"
+        "from evoaugflow import config;"
+        "config.validate_config(yaml.safe_load(open('config/sweep.yaml')),"
+        " 'workflow/schemas/config.schema.yaml', check_settings=False);"
         "print(sorted(m for m in ('torch', 'matplotlib', 'optuna') if m in sys.modules))"
     )
     result = subprocess.run(
