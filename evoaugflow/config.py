@@ -79,8 +79,10 @@ def validate_config(config: dict, schema_path: str | Path, check_settings: bool 
         ``workflow/schemas/config.schema.yaml``.
     check_settings : bool, default True
         Also run :func:`settings_problems`: augmentation strengths against each data
-        set's sequence length, model settings against the model, task against the data
-        source (reads h5 headers; imports torch to build each model once).
+        set's sequence length, the model class and its settings, task against the data
+        source (reads h5 headers; imports torch to build each model once). Without it
+        the check (schema, cross references, sweeps) imports neither torch nor
+        matplotlib nor optuna.
 
     Returns
     -------
@@ -152,8 +154,6 @@ def _semantic_problems(config: dict) -> list[str]:
         for key in SOURCE_KEYS.get(entry["source"], ("model", "task")):
             if key not in entry:
                 problems.append(f"{where}.{key}: required when source is {entry['source']}")
-        if "model" in entry:
-            problems += _model_class_problems(where, entry["model"], entry["model_kwargs"])
         for set_name in entry["augment_sets"]:
             if set_name not in augment_sets:
                 problems.append(
@@ -271,6 +271,7 @@ def settings_problems(config: dict) -> list[str]:
                 f"{where}.task: {entry['task']!r} does not fit source {entry['source']!r}, "
                 f"whose labels are {natural}; set task: {natural}"
             )
+        problems += _model_class_problems(where, entry["model"], entry["model_kwargs"])
         model_task = entry["model_kwargs"].get("task")
         paper_model = ":" not in entry["model"]
         if paper_model and model_task is not None and model_task != entry["task"]:

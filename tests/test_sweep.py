@@ -348,9 +348,12 @@ def test_torch_free_check_refuses_what_the_augmenter_refuses(augmentations, coun
     assert candidates.spec_problems(good | {"max_augs_per_seq": 1}, "where") == []
 
 
-def test_config_and_candidates_import_neither_torch_nor_matplotlib_nor_optuna():
+def test_config_check_and_candidates_import_neither_torch_nor_matplotlib_nor_optuna():
     code = (
-        "import sys, evoaugflow.config, evoaugflow.sweep.candidates, evoaugflow.sweep.plan;"
+        "import sys, yaml, evoaugflow.sweep.candidates, evoaugflow.sweep.plan;"
+        "from evoaugflow import config;"
+        "config.validate_config(yaml.safe_load(open('config/sweep.yaml')),"
+        " 'workflow/schemas/config.schema.yaml', check_settings=False);"
         "print(sorted(m for m in ('torch', 'matplotlib', 'optuna') if m in sys.modules))"
     )
     result = subprocess.run(
@@ -537,3 +540,25 @@ def test_a_study_without_a_completed_trial_is_refused(tmp_path):
         search.best_fragment(study, settings)
     with pytest.raises(ValueError, match="no Optuna journal"):
         search.load_study(tmp_path / "missing.journal", settings)
+
+
+def test_pruner_and_sampler_follow_the_search_settings(tmp_path):
+    halving = search.open_study(tmp_path / "a.journal", _settings(), worker=1)
+    assert isinstance(halving.pruner, optuna.pruners.SuccessiveHalvingPruner)
+    assert isinstance(halving.sampler, optuna.samplers.TPESampler)
+    assert halving.direction == optuna.study.StudyDirection.MAXIMIZE
+    band = search.open_study(tmp_path / "b.journal", _settings(pruner="hyperband"))
+    assert isinstance(band.pruner, optuna.pruners.HyperbandPruner)
+    # Two workers of one study share it; their samplers draw differently (seed + worker).
+    first = search.open_study(tmp_path / "c.journal", _settings(), worker=0)
+    second = search.open_study(tmp_path / "c.journal", _settings(), worker=1)
+    assert first.study_name == second.study_name
+    draws = [
+        study.sampler.sample_independent(
+            study, None, "x", optuna.distributions.FloatDistribution(0, 1)
+        )
+        for study in (first, second)
+    ]
+    assert draws[0] != draws[1]
+    with pytest.raises(ValueError, match="sweep.search.pruner"):
+        search.open_study(tmp_path / "d.journal", _settings(pruner="median"))
