@@ -60,7 +60,7 @@ class SequenceData:
         return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
 
 
-def _find_key(handle: h5py.File, path: Path, stem: str) -> str:
+def find_key(handle: h5py.File, path: Path, stem: str) -> str:
     """Return the key for ``stem`` (e.g. ``"x_train"``) in either case, or raise ValueError."""
     for key in (stem, stem[0].upper() + stem[1:]):
         if key in handle:
@@ -166,7 +166,7 @@ def load_dataset(
     arrays: dict[str, np.ndarray] = {}
     with handle:
         keys = {
-            f"{prefix}_{split}": _find_key(handle, path, f"{prefix}_{split}")
+            f"{prefix}_{split}": find_key(handle, path, f"{prefix}_{split}")
             for split in SPLITS
             for prefix in ("x", "y")
         }
@@ -233,8 +233,8 @@ def h5_shape(path: str | os.PathLike) -> tuple[int, int]:
     except OSError as error:
         raise ValueError(f"data file {path} is not a readable h5 file ({error})") from error
     with handle:
-        x = handle[_find_key(handle, path, "x_train")]
-        y = handle[_find_key(handle, path, "y_train")]
+        x = handle[find_key(handle, path, "x_train")]
+        y = handle[find_key(handle, path, "y_train")]
         if x.ndim != 3:
             raise ValueError(f"{path}: key {x.name!r} has shape {x.shape}; expected (N, 4, L)")
         length = x.shape[2] if x.shape[1] == 4 else x.shape[1]
@@ -306,8 +306,8 @@ def check_dataset(path: str | os.PathLike, task: str) -> dict:
                 summary["splits"]["test"] = None
                 print(f"{path}: no test split (x_test/y_test): only a sweep can use this file")
                 continue
-            x_key = _find_key(handle, path, f"x_{split}")
-            y_key = _find_key(handle, path, f"y_{split}")
+            x_key = find_key(handle, path, f"x_{split}")
+            y_key = find_key(handle, path, f"y_{split}")
             x_set, y_set = handle[x_key], handle[y_key]
             if x_set.ndim != 3 or 4 not in x_set.shape[1:]:
                 raise ValueError(

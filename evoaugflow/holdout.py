@@ -20,11 +20,6 @@ from evoaugflow.io import atomic_path
 VIEW_KEYS = ("x_train", "y_train", "x_valid", "y_valid")
 
 
-def _source_key(handle: h5py.File, path: Path, stem: str) -> str:
-    """The key of ``stem`` in ``handle`` (``x_*`` or ``X_*``), as the data loader finds it."""
-    return data_lib._find_key(handle, path, stem)
-
-
 def write_train_valid_view(data_path: str | os.PathLike, out_path: str | os.PathLike) -> dict:
     """Write an h5 file that links to the train and valid splits of ``data_path`` only.
 
@@ -48,7 +43,7 @@ def write_train_valid_view(data_path: str | os.PathLike, out_path: str | os.Path
     """
     source = Path(data_path).resolve()
     with h5py.File(source, "r") as handle:
-        keys = {stem: _source_key(handle, source, stem) for stem in VIEW_KEYS}
+        keys = {stem: data_lib.find_key(handle, source, stem) for stem in VIEW_KEYS}
     with atomic_path(out_path) as tmp, h5py.File(tmp, "w") as view:
         for stem, key in keys.items():
             view[stem] = h5py.ExternalLink(str(source), f"/{key}")

@@ -57,7 +57,7 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text)
 
 
-def write_tsv(frame, path: str | os.PathLike) -> None:
+def write_tsv(frame, path: str | os.PathLike, comments=()) -> None:
     """Write a table as a tab-separated file atomically, without the index.
 
     Every table of the workflow is written here. Missing values are written as ``NaN``
@@ -67,13 +67,17 @@ def write_tsv(frame, path: str | os.PathLike) -> None:
     ----------
     frame : pandas.DataFrame
     path : str or PathLike
+    comments : sequence of str, default ()
+        Lines written before the header, as given (e.g. the ``## ...`` lines of the
+        CAGI5 layout).
     """
     import pandas as pd  # noqa: PLC0415 - not every user of this module needs pandas
 
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(f"frame: expected a pandas DataFrame, got {type(frame).__name__}")
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, sep="\t", index=False, na_rep="NaN")
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
+        handle.writelines(f"{line}\n" for line in comments)
+        frame.to_csv(handle, sep="\t", index=False, na_rep="NaN", lineterminator="\n")
 
 
 def write_json(path: str | os.PathLike, record: dict) -> None:

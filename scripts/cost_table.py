@@ -9,5 +9,5 @@ from evoaugflow import cost, summary
 table = cost.cost_table(
     snakemake.params.runs, snakemake.input.benchmarks, snakemake.input.histories
 )
-summary.write_tsv(table, snakemake.output[0])
+summary.write_tsv(table, snakemake.output.table)
 print(table.to_string())

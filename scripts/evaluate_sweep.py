@@ -12,7 +12,7 @@ run = snakemake.params.run
 evaluate_run(
     snakemake.input.model,
     snakemake.input.data,
-    snakemake.output[0],
+    snakemake.output.table,
     run,
     splits=(SWEEP_SPLIT,),
     device=run["device"],

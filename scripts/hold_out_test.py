@@ -10,4 +10,4 @@ sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 
 from evoaugflow.holdout import write_train_valid_view
 
-write_train_valid_view(snakemake.input.data, snakemake.output[0])
+write_train_valid_view(snakemake.input.data, snakemake.output.view)

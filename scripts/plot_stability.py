@@ -11,4 +11,4 @@ history = summary.collect(snakemake.input.history, "history")
 # The full-size runs only: the data-size copies train on other data.
 if "train_size" in history.columns:
     history = history[history["train_size"].isna()]
-plot_stability(history, snakemake.output[0], dataset=snakemake.wildcards.dataset)
+plot_stability(history, snakemake.output.figure, dataset=snakemake.wildcards.dataset)

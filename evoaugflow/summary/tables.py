@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from evoaugflow.io import atomic_path
 from evoaugflow.stages import BASELINE, STAGE1, STAGES
 
 #: Required columns of each tidy per-run table, by kind.
@@ -172,27 +171,6 @@ def collect(
             frame["seed"] = seeds.astype("int64")
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
-
-
-def write_tsv(frame: pd.DataFrame, path: str | os.PathLike, comments: Sequence[str] = ()) -> None:
-    """Write ``frame`` as a tab-separated file atomically, without the index.
-
-    Missing values are written as ``NaN``, which :func:`collect` reads back as
-    missing; floats keep full precision.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-    path : str or PathLike
-    comments : sequence of str, default=()
-        Lines written before the header, as given (e.g. ``## ...`` lines of the CAGI5
-        layout).
-    """
-    if not isinstance(frame, pd.DataFrame):
-        raise ValueError(f"frame: expected a pandas DataFrame, got {type(frame).__name__}")
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
-        handle.writelines(f"{line}\n" for line in comments)
-        frame.to_csv(handle, sep="\t", index=False, na_rep="NaN", lineterminator="\n")
 
 
 def higher_is_better(metric: str) -> bool:

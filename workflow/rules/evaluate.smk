@@ -24,15 +24,15 @@ rule evaluate_model:
 
 
 # --- grid cost and stability (moved from sweep.smk) ---
-# Input functions: cost_* in sweep_common.smk (to join common.smk with the others).
+# Input functions: cost_* in common.smk.
 
 
 rule cost_table:
     input:
-        benchmarks=lambda wildcards: cost_benchmarks(),
-        histories=lambda wildcards: cost_histories(),
+        benchmarks=cost_benchmarks(),
+        histories=cost_histories(),
     output:
-        report(
+        table=report(
             "results/summary/cost.tsv",
             caption="../report/cost.rst",
             category="Cost and stability",
@@ -42,10 +42,9 @@ rule cost_table:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
-        runs=lambda wildcards: cost_records(),
+        runs=cost_records(),
     script:
         "../../scripts/cost_table.py"
 
@@ -54,7 +53,7 @@ rule plot_stability:
     input:
         history="results/summary/history.tsv",
     output:
-        report(
+        figure=report(
             "results/summary/{dataset}/stability.png",
             caption="../report/stability.rst",
             category="Cost and stability",
@@ -67,7 +66,6 @@ rule plot_stability:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     script:
         "../../scripts/plot_stability.py"

@@ -17,7 +17,7 @@ rule hold_out_test:
         data=dataset_h5,
         check=dataset_check,
     output:
-        "results/sweep/data/{dataset}/train_valid.h5",
+        view="results/sweep/data/{dataset}/train_valid.h5",
     log:
         "logs/hold_out_test/{dataset}.log",
     wildcard_constraints:
@@ -25,13 +25,12 @@ rule hold_out_test:
     conda:
         "../../envs/train.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     script:
         "../../scripts/hold_out_test.py"
 
 
-rule train_sweep:
+use rule train_model as train_sweep with:
     input:
         data=sweep_data,
     output:
@@ -45,20 +44,11 @@ rule train_sweep:
     wildcard_constraints:
         dataset=_names_regex(SWEEP_DATASETS),
         candidate=_names_regex(SWEEP_CANDIDATES),
-    conda:
-        "../../envs/train.yaml"
-    threads: config["train_threads"]
-    resources:
-        mem_mb=config["resources"]["train"]["mem_mb"],
-        runtime=config["resources"]["train"]["runtime"],
-        gpu=config["resources"]["train"]["gpu"],
     params:
         run=lambda wildcards: train_params(wildcards, STAGE1),
-    script:
-        "../../scripts/train_model.py"
 
 
-rule finetune_sweep:
+use rule train_model as finetune_sweep with:
     input:
         data=sweep_data,
         init="results/sweep/train/{dataset}/{candidate}/{seed}/model.pt",
@@ -73,17 +63,8 @@ rule finetune_sweep:
     wildcard_constraints:
         dataset=_names_regex(SWEEP_DATASETS),
         candidate=_names_regex(SWEEP_CANDIDATES),
-    conda:
-        "../../envs/train.yaml"
-    threads: config["train_threads"]
-    resources:
-        mem_mb=config["resources"]["train"]["mem_mb"],
-        runtime=config["resources"]["train"]["runtime"],
-        gpu=config["resources"]["train"]["gpu"],
     params:
-        run=lambda wildcards: train_params(wildcards, "finetune"),
-    script:
-        "../../scripts/train_model.py"
+        run=lambda wildcards: train_params(wildcards, FINETUNE),
 
 
 rule evaluate_sweep:
@@ -91,7 +72,7 @@ rule evaluate_sweep:
         model=sweep_model,
         data=sweep_data,
     output:
-        "results/sweep/evaluate/{dataset}/{candidate}/{seed}/{stage}.tsv",
+        table="results/sweep/evaluate/{dataset}/{candidate}/{seed}/{stage}.tsv",
     log:
         "logs/evaluate_sweep/{dataset}/{candidate}/{seed}/{stage}.log",
     wildcard_constraints:
@@ -101,8 +82,7 @@ rule evaluate_sweep:
         "../../envs/train.yaml"
     threads: config["train_threads"]
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         run=lambda wildcards: {
             "dataset": wildcards.dataset,
@@ -134,8 +114,7 @@ rule score_sweep:
     conda:
         "../../envs/analysis.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         settings=sweep_entry,
     script:
@@ -161,9 +140,7 @@ rule sweep_worker:
         "../../envs/train.yaml"
     threads: config["train_threads"]
     resources:
-        mem_mb=config["resources"]["train"]["mem_mb"],
-        runtime=config["resources"]["train"]["runtime"],
-        gpu=config["resources"]["train"]["gpu"],
+        **TRAIN_RESOURCES,
     params:
         settings=search_settings,
         journal=sweep_journal,
@@ -196,8 +173,7 @@ rule pick_sweep:
     conda:
         "../../envs/train.yaml"
     resources:
-        mem_mb=config["resources"]["default"]["mem_mb"],
-        runtime=config["resources"]["default"]["runtime"],
+        **DEFAULT_RESOURCES,
     params:
         settings=search_settings,
         journal=sweep_journal,
@@ -224,9 +200,7 @@ rule train_from_sweep:
         "../../envs/train.yaml"
     threads: config["train_threads"]
     resources:
-        mem_mb=config["resources"]["train"]["mem_mb"],
-        runtime=config["resources"]["train"]["runtime"],
-        gpu=config["resources"]["train"]["gpu"],
+        **TRAIN_RESOURCES,
     params:
         run=from_sweep_params,
     script:

@@ -112,37 +112,3 @@ def sweep_targets():
         "sweep.png",
     )
     return [f"results/sweep/{name}/{file}" for name in SWEEP_DATASETS for file in files]
-
-
-# Inputs of the main grid's cost table and stability figures (rules at the end of
-# evaluate.smk), kept here until they join the other input functions in common.smk.
-
-
-def cost_runs():
-    """Main-grid runs of the configured data sets (the size-sweep copies left out)."""
-    return [run for run in RUNS if run.dataset in config["datasets"]]
-
-
-def cost_records():
-    """Identity of each cost_runs() run, aligned with cost_benchmarks() and cost_histories()."""
-    return [run_identity(run) for run in cost_runs()]
-
-
-def cost_benchmarks():
-    """Snakemake benchmark TSV of each cost_runs() job."""
-    rule_of = {STAGE1: "train_model", FINETUNE: "finetune_model"}
-    return [
-        f"results/benchmarks/{rule_of[run.stage]}/{run.path}.tsv" for run in cost_runs()
-    ]
-
-
-def cost_histories():
-    """history.tsv of each cost_runs() job."""
-    return [f"results/{run.step}/{run.path}/history.tsv" for run in cost_runs()]
-
-
-def cost_targets():
-    """The cost table and a stability figure per configured data set (always built)."""
-    return ["results/summary/cost.tsv"] + expand(
-        "results/summary/{dataset}/stability.png", dataset=CONFIGURED
-    )
