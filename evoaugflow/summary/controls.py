@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from evoaugflow.io import write_tsv
 from evoaugflow.stages import BASELINE, FINETUNE, STAGE1
-from evoaugflow.summary.tables import write_tsv
 from evoaugflow.synthetic.controls import CONTROL_RULES, CONTROL_TASKS
 
 CONTROLS_COLUMNS = (

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
+from evoaugflow.io import write_tsv as write_tsv  # the one TSV writer, re-exported
 from evoaugflow.stages import BASELINE, STAGE1, STAGES
 
 #: Required columns of each tidy per-run table, by kind.

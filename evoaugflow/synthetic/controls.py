@@ -42,8 +42,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from evoaugflow.io import write_tsv
 from evoaugflow.meme import Motif
-from evoaugflow.summary.tables import write_tsv
 from evoaugflow.synthetic.files import write_h5
 from evoaugflow.synthetic.motifs import (
     DEFAULT_PANEL,
