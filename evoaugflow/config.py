@@ -317,6 +317,12 @@ def dataset_settings_problems(config: dict, name: str, shape: tuple[int, int] | 
             )
         if "insertion" in spec["augmentations"] and spec["insertion_mode"] == "pad":
             insert_maxes.append(spec["augmentations"]["insertion"]["insert_max"])
+    explained = entry["attribution"]["output"]
+    if shape is not None and entry["analyses"]["attribution"] and explained >= shape[1]:
+        problems.append(
+            f"{where}.attribution.output: {explained}, but the data set has {shape[1]} "
+            f"output(s); use 0 to {shape[1] - 1}"
+        )
     return problems + _model_build_problems(entry, where, shape, max(insert_maxes))
 
 

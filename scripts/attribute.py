@@ -13,8 +13,7 @@ attribute_top_sequences(
     snakemake.output.arrays,
     snakemake.output.scores,
     snakemake.params.run,
-    # The config key `attribution.task` is the index of the explained output column.
-    output=settings["task"],
+    output=settings["output"],
     n_sequences=settings["n_sequences"],
     n_references=settings["n_references"],
     n_samples=settings["n_samples"],

@@ -300,3 +300,10 @@ def test_schema_sweep_section_is_held_to_the_sweep_package():
     validated = grid.validate_config(config, SCHEMA)
     filled = validated["datasets"]["chip_synth"]["sweep"]["search"]
     assert filled == {key: searched[key]["default"] for key in search.SEARCH_KEYS}
+
+
+def test_attribution_output_beyond_the_tasks_is_refused_at_config_time():
+    config = load("config.yaml")
+    config["datasets"]["deepstarr_synth"]["attribution"]["output"] = 2
+    with pytest.raises(ValueError, match=r"datasets.deepstarr_synth.attribution.output: 2, but"):
+        grid.validate_config(config, SCHEMA)
