@@ -154,6 +154,10 @@ def test_figures_are_reproducible_and_cover_several_datasets(tmp_path):
     first = plots.plot_cagi(cagi, tmp_path / "a.png").read_bytes()
     second = plots.plot_cagi(cagi, tmp_path / "b.png").read_bytes()
     assert first == second
+    assert png_size(tmp_path / "a.png") == plots.FIGURE_PIXELS
+    # the second data set is drawn: the figure of the first alone differs
+    alone = plots.plot_cagi(cagi[cagi["dataset"] == "basset"], tmp_path / "c.png")
+    assert alone.read_bytes() != first
 
 
 def test_history_with_one_dataset_among_many(tmp_path):
