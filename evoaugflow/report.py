@@ -25,6 +25,7 @@ from PIL import Image
 
 from evoaugflow import summary
 from evoaugflow.io import write_text_atomic
+from evoaugflow.stages import BASELINE, STAGE1
 
 #: Width in pixels of the figure thumbnails on the landing page.
 THUMBNAIL_WIDTH = 240
@@ -82,8 +83,8 @@ def verdict(diff_ci_low: float, diff_ci_high: float, higher_is_better: bool) -> 
 def _with_verdicts(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with a ``verdict`` column (reference rows: ``"reference"``)."""
     table = table.copy()
-    is_reference = table["augset"].eq(summary.BASELINE_AUGSET) & table["stage"].eq(
-        summary.BASELINE_STAGE
+    is_reference = table["augset"].eq(BASELINE) & table["stage"].eq(
+        STAGE1
     )
     table["verdict"] = [
         "reference" if ref else verdict(low, high, bool(higher))
@@ -130,16 +131,16 @@ def analysis_verdicts(
         for _, frame in rows.groupby("dataset", sort=True):
             values = frame.assign(value=frame[measure].astype(float))
             result = summary.seed_summary(values, "value", ("dataset", "augset", "stage"))
-            is_base = values["augset"].eq(summary.BASELINE_AUGSET) & values["stage"].eq(
-                summary.BASELINE_STAGE
+            is_base = values["augset"].eq(BASELINE) & values["stage"].eq(
+                STAGE1
             )
             reference = values.loc[is_base].set_index("seed")["value"] if is_base.any() else None
             by_model = values.groupby(["augset", "stage"])
             paired = [
-                summary._paired_difference(
+                summary.paired_difference(
                     by_model.get_group((augset, stage)).set_index("seed")["value"],
                     reference,
-                    (augset, stage) == (summary.BASELINE_AUGSET, summary.BASELINE_STAGE),
+                    (augset, stage) == (BASELINE, STAGE1),
                 )
                 for augset, stage in zip(result["augset"], result["stage"], strict=True)
             ]
@@ -226,7 +227,7 @@ def _interval(low: float, high: float) -> str:
 
 
 def _model_name(augset: str, stage: str) -> str:
-    if augset == summary.BASELINE_AUGSET and stage == summary.BASELINE_STAGE:
+    if augset == BASELINE and stage == STAGE1:
         return "baseline"
     return f"{augset} + finetune" if stage == "finetune" else augset
 

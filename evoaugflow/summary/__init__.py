@@ -24,11 +24,8 @@ from evoaugflow.summary.oracle import (
     read_oracles,
 )
 from evoaugflow.summary.tables import (
-    BASELINE_AUGSET,
-    BASELINE_STAGE,
     METRIC_HIGHER_IS_BETTER,
     METRIC_ORDER,
-    STAGE_ORDER,
     TASK_METRICS,
     TIDY_COLUMNS,
     collect,
@@ -40,17 +37,13 @@ from evoaugflow.summary.tables import (
 )
 
 # The old private name, until evoaugflow.report calls paired_difference.
-_paired_difference = paired_difference
 
 __all__ = [
-    "BASELINE_AUGSET",
-    "BASELINE_STAGE",
     "DATASIZE_COLUMNS",
     "METRIC_HIGHER_IS_BETTER",
     "METRIC_ORDER",
     "NO_ORACLE_NOTE",
     "ORACLE_COMPARISON_COLUMNS",
-    "STAGE_ORDER",
     "TASK_METRICS",
     "TIDY_COLUMNS",
     "add_oracle_columns",

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from evoaugflow.io import write_tsv as write_tsv  # the one TSV writer, re-exported
-from evoaugflow.stages import BASELINE, STAGE1, STAGES
+from evoaugflow.stages import BASELINE, STAGES
 
 #: Required columns of each tidy per-run table, by kind.
 TIDY_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -81,9 +81,6 @@ METRIC_ORDER = tuple(name for names in TASK_METRICS.values() for name in names)
 
 # Names kept for the callers that still use them (plots, report, sweep): the facts are
 # evoaugflow.stages.BASELINE, STAGE1 and STAGES.
-BASELINE_AUGSET = BASELINE
-BASELINE_STAGE = STAGE1
-STAGE_ORDER = STAGES
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
