@@ -83,9 +83,7 @@ def verdict(diff_ci_low: float, diff_ci_high: float, higher_is_better: bool) -> 
 def _with_verdicts(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with a ``verdict`` column (reference rows: ``"reference"``)."""
     table = table.copy()
-    is_reference = table["augset"].eq(BASELINE) & table["stage"].eq(
-        STAGE1
-    )
+    is_reference = table["augset"].eq(BASELINE) & table["stage"].eq(STAGE1)
     table["verdict"] = [
         "reference" if ref else verdict(low, high, bool(higher))
         for ref, low, high, higher in zip(
@@ -131,9 +129,7 @@ def analysis_verdicts(
         for _, frame in rows.groupby("dataset", sort=True):
             values = frame.assign(value=frame[measure].astype(float))
             result = summary.seed_summary(values, "value", ("dataset", "augset", "stage"))
-            is_base = values["augset"].eq(BASELINE) & values["stage"].eq(
-                STAGE1
-            )
+            is_base = values["augset"].eq(BASELINE) & values["stage"].eq(STAGE1)
             reference = values.loc[is_base].set_index("seed")["value"] if is_base.any() else None
             by_model = values.groupby(["augset", "stage"])
             paired = [

@@ -52,6 +52,7 @@ from evoaugflow.synthetic.motifs import (
     log_odds,
     one_hot,
     random_codes,
+    strand_scores,
 )
 
 #: The rules a pair of control tasks tests.
@@ -192,20 +193,6 @@ def plant_arrangements(
     return codes
 
 
-def _strand_scores(codes: np.ndarray, motif: Motif) -> tuple[np.ndarray, np.ndarray]:
-    """Log-odds of ``motif`` at every start on the forward and the reverse strand."""
-    lo = log_odds(motif).astype(np.float32)
-    lo_rc = lo[::-1][:, [3, 2, 1, 0, 4]]
-    n_positions = codes.shape[1] - motif.width + 1
-    forward = np.zeros((codes.shape[0], n_positions), dtype=np.float32)
-    reverse = np.zeros_like(forward)
-    for offset in range(motif.width):
-        window = codes[:, offset : offset + n_positions]
-        forward += lo[offset][window]
-        reverse += lo_rc[offset][window]
-    return forward, reverse
-
-
 def best_sites(codes: np.ndarray, motifs: Sequence[Motif]) -> pd.DataFrame:
     """The best site of A and of B in each sequence, by scanning both strands.
 
@@ -216,7 +203,7 @@ def best_sites(codes: np.ndarray, motifs: Sequence[Motif]) -> pd.DataFrame:
     """
     columns = {}
     for motif, key in zip(motifs, ("a", "b"), strict=True):
-        forward, reverse = _strand_scores(codes, motif)
+        forward, reverse = strand_scores(codes, motif)
         both = np.concatenate([forward, reverse], axis=1)
         best = both.argmax(axis=1)
         columns[f"{key}_score"] = both[np.arange(len(both)), best]

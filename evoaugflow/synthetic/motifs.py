@@ -80,8 +80,8 @@ def motif_threshold(motif: Motif) -> tuple[float, float]:
     return float(mean_per_column.sum() - 0.5 * sd), 0.25 * sd
 
 
-def scan(codes: np.ndarray, motif: Motif) -> np.ndarray:
-    """Best-strand log-odds score of a motif at every start position.
+def strand_scores(codes: np.ndarray, motif: Motif) -> tuple[np.ndarray, np.ndarray]:
+    """Log-odds of a motif at every start position, on each strand.
 
     Parameters
     ----------
@@ -90,8 +90,9 @@ def scan(codes: np.ndarray, motif: Motif) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray, shape=(N, L - w + 1), float32
-        Maximum over the two strands of the log-odds of the window starting there.
+    forward, reverse : numpy.ndarray, shape=(N, L - w + 1), float32
+        Log-odds of the window starting there read as the motif (forward) and as its
+        reverse complement (reverse).
     """
     lo = log_odds(motif).astype(np.float32)
     # Reverse complement of the motif: reverse positions, swap A<->T and C<->G; N stays.
@@ -105,7 +106,23 @@ def scan(codes: np.ndarray, motif: Motif) -> np.ndarray:
         window = codes[:, offset : offset + n_positions]
         forward += lo[offset][window]
         reverse += lo_rc[offset][window]
-    return np.maximum(forward, reverse)
+    return forward, reverse
+
+
+def scan(codes: np.ndarray, motif: Motif) -> np.ndarray:
+    """Best-strand log-odds score of a motif at every start position.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray, shape=(N, L), uint8
+        Base codes 0..3 for A, C, G, T, 4 for N (scores 0).
+
+    Returns
+    -------
+    numpy.ndarray, shape=(N, L - w + 1), float32
+        Maximum over the two strands of the log-odds of the window starting there.
+    """
+    return np.maximum(*strand_scores(codes, motif))
 
 
 def codes_from_one_hot(x: np.ndarray) -> np.ndarray:
