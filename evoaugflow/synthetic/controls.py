@@ -45,6 +45,7 @@ import pandas as pd
 from evoaugflow.io import write_tsv
 from evoaugflow.meme import Motif
 from evoaugflow.synthetic.files import write_h5
+from evoaugflow.synthetic.grammar import sample_instances
 from evoaugflow.synthetic.motifs import (
     DEFAULT_PANEL,
     codes_from_one_hot,
@@ -52,6 +53,7 @@ from evoaugflow.synthetic.motifs import (
     log_odds,
     one_hot,
     random_codes,
+    sharpen,
     strand_scores,
 )
 
@@ -169,15 +171,6 @@ def control_labels(arrangement: Sequence[str] | np.ndarray, dependent: bool) -> 
     return positive.astype(np.float32)
 
 
-def _sample_sites(rng, pfm: np.ndarray, minus: np.ndarray) -> np.ndarray:
-    """Sites (uint8 codes ``(n, w)``) drawn column by column from ``pfm``; minus reversed."""
-    cumulative = np.cumsum(pfm, axis=1)[:, :3]
-    draws = rng.random((len(minus), pfm.shape[0]))
-    sites = (draws[:, :, None] > cumulative[None]).sum(-1).astype(np.uint8)
-    sites[minus] = 3 - sites[minus, ::-1]
-    return sites
-
-
 def plant_arrangements(
     rng: np.random.Generator, arrangements: pd.DataFrame, length: int, motifs: Sequence[Motif]
 ) -> np.ndarray:
@@ -186,9 +179,8 @@ def plant_arrangements(
     for motif, key in zip(motifs, ("a", "b"), strict=True):
         starts = arrangements[f"{key}_start"].to_numpy()
         rows = np.flatnonzero(starts >= 0)
-        pfm = motif.pfm**CONTROL_SHARPNESS
-        pfm = pfm / pfm.sum(1, keepdims=True)
-        sites = _sample_sites(rng, pfm, arrangements[f"{key}_minus"].to_numpy()[rows])
+        pfm = sharpen(motif, CONTROL_SHARPNESS).pfm
+        sites = sample_instances(rng, pfm, arrangements[f"{key}_minus"].to_numpy()[rows])
         codes[rows[:, None], starts[rows, None] + np.arange(motif.width)] = sites
     return codes
 
@@ -240,9 +232,7 @@ def control_truth_function(
     sites = best_sites(codes_from_one_hot(x), motifs)
     present = np.ones(len(sites), dtype=bool)
     for motif, key in zip(motifs, ("a", "b"), strict=True):
-        pfm = motif.pfm**CONTROL_SHARPNESS
-        pfm = pfm / pfm.sum(1, keepdims=True)
-        expected = float((pfm * log_odds(motif)[:, :4]).sum())
+        expected = float((sharpen(motif, CONTROL_SHARPNESS).pfm * log_odds(motif)[:, :4]).sum())
         present &= sites[f"{key}_score"].to_numpy() >= threshold * expected
     if not dependent:
         return present.astype(np.float32)

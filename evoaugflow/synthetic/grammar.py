@@ -17,7 +17,7 @@ from evoaugflow.meme import Motif
 from evoaugflow.synthetic.motifs import random_codes
 
 
-def _sample_instances(rng: np.random.Generator, pfm: np.ndarray, minus: np.ndarray) -> np.ndarray:
+def sample_instances(rng: np.random.Generator, pfm: np.ndarray, minus: np.ndarray) -> np.ndarray:
     """Instances drawn column by column from ``pfm`` (w, 4); rows with ``minus`` reversed."""
     cumulative = np.cumsum(pfm, axis=1)[:, :3]
     draws = rng.random((len(minus), pfm.shape[0]))
@@ -40,7 +40,7 @@ def plant(
         selected = np.flatnonzero(motif_index == index)
         if selected.size == 0:
             continue
-        instances = _sample_instances(rng, motif.pfm, minus[selected])
+        instances = sample_instances(rng, motif.pfm, minus[selected])
         columns = starts[selected, None] + np.arange(motif.width)
         codes[rows[selected, None], columns] = instances
 
