@@ -19,7 +19,9 @@ from tqdm.auto import tqdm
 
 from evoaugflow.augment import Augmenter
 from evoaugflow.checkpoint import HISTORY_COLUMNS, rng_state, save
+from evoaugflow.metrics import mean_metric
 from evoaugflow.runtime import autocast, say
+from evoaugflow.summary.tables import higher_is_better
 
 #: The per-epoch hook: ``(epoch, score) -> stop``, see evoaugflow.train.train_stage.
 OnEpoch = Callable[[int, float], bool]
@@ -36,16 +38,18 @@ def loss_function(task: str) -> torch.nn.Module:
     return torch.nn.MSELoss(reduction="sum")
 
 
-def _mean_loss(model, x, y, loss_fn, batch_size, bf16, device) -> float:
-    """Mean loss per label over a whole split, in evaluation mode."""
+def _validate(model, x, y, loss_fn, batch_size, bf16, device) -> tuple[float, torch.Tensor]:
+    """Mean loss per label over a whole split, in evaluation mode, and the outputs."""
     model.eval()
     total = torch.zeros((), device=device)
+    outputs = []
     with torch.no_grad():
         for start in range(0, len(x), batch_size):
             with autocast(device, bf16):
-                outputs = model(x[start : start + batch_size])
-            total += loss_fn(outputs.float(), y[start : start + batch_size])
-    return total.item() / y.numel()
+                batch = model(x[start : start + batch_size]).float()
+            total += loss_fn(batch, y[start : start + batch_size])
+            outputs.append(batch)
+    return total.item() / y.numel(), torch.cat(outputs)
 
 
 def cpu_copy(model: torch.nn.Module) -> dict:
@@ -71,12 +75,24 @@ class EpochLoop:
     label: str
     verbose: bool
     checkpoint_path: Path
+    task: str = "binary"
+    on_epoch_metric: str | None = None
 
     def valid_loss(self) -> float:
+        return self.validate()[0]
+
+    def validate(self) -> tuple[float, float]:
+        """The validation loss and the score handed to ``on_epoch``, higher is better:
+        ``on_epoch_metric`` on the validation split (mean over outputs, negated when
+        lower is better), or minus the loss when no metric is named."""
         _, _, x_valid, y_valid = self.splits
-        return _mean_loss(
+        loss, outputs = _validate(
             self.model, x_valid, y_valid, self.loss_fn, self.batch_size, self.bf16, self.device
         )
+        if self.on_epoch_metric is None:
+            return loss, -loss
+        value = mean_metric(self.task, self.on_epoch_metric, y_valid.cpu(), outputs.cpu())
+        return loss, value if higher_is_better(self.on_epoch_metric) else -value
 
 
 def padded_splits(data, augmenter, pad_augmenter, device) -> tuple:
@@ -128,7 +144,7 @@ def run_epochs(
         started = time.perf_counter()
         epoch_lr = loop.optimizer.param_groups[0]["lr"]
         train_loss = _train_one_epoch(loop, epoch)
-        valid_loss = loop.valid_loss()
+        valid_loss, score = loop.validate()
         if not (math.isfinite(train_loss) and math.isfinite(valid_loss)):
             raise TrainingDiverged(
                 f"{loop.label}: {loop.stage} epoch {epoch} diverged (train loss {train_loss}, "
@@ -145,8 +161,8 @@ def run_epochs(
         seconds = time.perf_counter() - started
         row = (epoch, epoch_lr, train_loss, valid_loss, seconds)
         state["history"].append(dict(zip(HISTORY_COLUMNS, row, strict=True)))
-        # The best epoch is the one with the lowest validation loss: the hook's score.
-        stop = on_epoch is not None and bool(on_epoch(epoch, -valid_loss))
+        # The best epoch is the one with the lowest validation loss, whatever the hook sees.
+        stop = on_epoch is not None and bool(on_epoch(epoch, score))
         if stop:
             state["stopped_by"] = "on_epoch"
         state["finished"] = stop or epoch == max_epochs or state["bad_epochs"] >= patience

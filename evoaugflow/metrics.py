@@ -176,3 +176,25 @@ def regression_metrics(y_true, y_pred) -> pd.DataFrame:
             ),
         }
     )
+
+
+def task_metrics(task: str, y_true, y_pred) -> pd.DataFrame:
+    """The metrics of a loss kind: :func:`classification_metrics` for ``"binary"``,
+    :func:`regression_metrics` for ``"regression"``."""
+    if task == "binary":
+        return classification_metrics(y_true, y_pred)
+    if task == "regression":
+        return regression_metrics(y_true, y_pred)
+    raise ValueError(f"task={task!r}: use 'binary' or 'regression'")
+
+
+def mean_metric(task: str, metric: str, y_true, y_pred) -> float:
+    """One metric of :func:`task_metrics`, its mean over the tasks (outputs)."""
+    table = task_metrics(task, y_true, y_pred)
+    rows = table[(table["metric"] == metric) & (table["task"] == "mean")]
+    if rows.empty:
+        raise ValueError(
+            f"metric={metric!r} is not computed for task {task!r}; "
+            f"use one of {sorted(set(table['metric']))}"
+        )
+    return float(rows["value"].iloc[0])

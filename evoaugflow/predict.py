@@ -16,7 +16,7 @@ import torch
 from evoaugflow.augment import Augmenter
 from evoaugflow.checkpoint import read_model_file
 from evoaugflow.data import SequenceData
-from evoaugflow.metrics import classification_metrics, regression_metrics
+from evoaugflow.metrics import task_metrics
 from evoaugflow.models import PREDICT_BATCH_SIZE, TASKS, model_input_length, rebuild_model
 from evoaugflow.runtime import resolve_device
 
@@ -165,6 +165,4 @@ def evaluate(
         )
     x, y = data.split(split)
     scores = predict(model, x, batch_size=batch_size, device=device, augmenter=augmenter)
-    if meta["task"] == "binary":
-        return classification_metrics(y, scores)
-    return regression_metrics(y, scores)
+    return task_metrics(meta["task"], y, scores)

@@ -60,6 +60,7 @@ from evoaugflow.predict import _positive_int, evaluate, load_model, predict
 from evoaugflow.record import RunRecord, code_fingerprint, data_fingerprint, environment, run_record
 from evoaugflow.runtime import fast_cpu_steps, resolve_device, say
 from evoaugflow.stages import FINETUNE, STAGE1, STAGES
+from evoaugflow.summary.tables import TASK_METRICS
 
 __all__ = [
     "CHECKPOINT_FILE",
@@ -226,6 +227,7 @@ def train_stage(
     verbose: bool = True,
     extra_params: dict | None = None,
     on_epoch: OnEpoch | None = None,
+    on_epoch_metric: str | None = None,
 ) -> dict:
     """Train one stage with Adam, LR reduction on plateau and early stopping; resumable.
 
@@ -302,6 +304,12 @@ def train_stage(
         keeps its best epoch, writes its outputs, logs a ``stopped:`` line and records
         ``"stopped_by": "on_epoch"`` in ``params.json``; rerun, with any ``max_epochs``,
         it stays stopped. Not part of the record checked on resume. Default None.
+    on_epoch_metric : str, optional
+        Hand ``on_epoch`` this validation metric of the epoch instead of minus the loss:
+        one of ``TASK_METRICS[task]`` (``auroc``, ``aupr``; ``pearson``, ``spearman``,
+        ``mse``), its mean over the outputs, negated where lower is better (``mse``).
+        The best epoch, early stopping and the LR schedule still follow the loss.
+        Default None.
 
     Returns
     -------
@@ -347,6 +355,11 @@ def train_stage(
         "extra_params": extra_params,
     }
     device = _check_arguments(model, data, augmenter, init_from, keep_start, settings)
+    if on_epoch_metric is not None and on_epoch_metric not in TASK_METRICS[task]:
+        raise ValueError(
+            f"on_epoch_metric={on_epoch_metric!r} does not fit task {task!r}; "
+            f"use one of {list(TASK_METRICS[task])} or None (minus the validation loss)"
+        )
     settings["device"] = str(device)
     record = run_record(model, data, augmenter, init_from, keep_start, settings)
     out_dir = Path(out_dir)
@@ -391,6 +404,8 @@ def train_stage(
         label=(extra_params or {}).get("dataset") or data.path or "the data",
         verbose=verbose,
         checkpoint_path=checkpoint_path,
+        task=task,
+        on_epoch_metric=on_epoch_metric,
     )
     if state is not None:
         _resume(loop, state)

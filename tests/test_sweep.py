@@ -362,16 +362,22 @@ def test_config_check_and_candidates_import_neither_torch_nor_matplotlib_nor_opt
     assert result.stdout.strip() == "[]"
 
 
-def test_search_space_spans_the_grids_ranges():
+def test_search_space_spans_the_grids_choices_and_ranges():
     space = sweep.search_space(SMALL_SPEC, BASE_PARAMS)
+    combo = ("combo",)
     assert space == [
-        sweep.Dimension("deletion.delete_max", "int", 10, 40),
-        sweep.Dimension("mutation.mutate_frac", "float", 0.05, 0.1),
-        sweep.Dimension("max_augs_per_seq", "categorical", choices=(1, 2)),
-        sweep.Dimension("hard_aug", "categorical", choices=(False, True)),
+        sweep.Dimension("augment", "categorical", choices=("deletion", "mutation", "combo")),
+        sweep.Dimension("deletion.delete_max", "int", 10, 40, when=("deletion", *combo)),
+        sweep.Dimension("mutation.mutate_frac", "float", 0.05, 0.1, when=("mutation", *combo)),
+        sweep.Dimension("max_augs_per_seq", "categorical", choices=(1, 2), when=combo),
+        sweep.Dimension("hard_aug", "categorical", choices=(False, True), when=combo),
     ]
+    # A trial training deletion alone draws its strength only.
+    assert [d.name for d in space if d.active("deletion")] == ["augment", "deletion.delete_max"]
     values = {"deletion.delete_max": 33, "mutation.mutate_frac": 0.07, "max_augs_per_seq": 2}
-    spec = sweep.spec_from_values(values | {"hard_aug": False}, SMALL_SPEC, BASE_PARAMS)
+    spec = sweep.spec_from_values(
+        values | {"augment": "combo", "hard_aug": False}, SMALL_SPEC, BASE_PARAMS
+    )
     assert spec == {
         "augmentations": {
             "deletion": {"delete_min": 5, "delete_max": 33},
@@ -381,6 +387,21 @@ def test_search_space_spans_the_grids_ranges():
         "hard_aug": False,
         "insertion_mode": "pad",
     }
+    # One augmentation alone: the grid's single candidate at the drawn strength.
+    single = sweep.spec_from_values(
+        {"augment": "mutation", "mutation.mutate_frac": 0.1}, SMALL_SPEC, BASE_PARAMS
+    )
+    grid_single = {c.name: c for c in sweep.sweep_candidates(SMALL_SPEC, BASE_PARAMS)}
+    assert single == grid_single["mutation-0.1"].augment_spec
+    with pytest.raises(ValueError, match=r"augment='noise'; use one of"):
+        sweep.spec_from_values({"augment": "noise"}, SMALL_SPEC, BASE_PARAMS)
+    # Only listed augmentations combine: a combination of one is no extra choice.
+    alone = SMALL_SPEC | {"combo_augmentations": ["deletion"], "max_augs_per_seq": [1]}
+    assert sweep.search_choices(alone) == ("deletion", "mutation")
+    assert all(
+        d.name not in ("max_augs_per_seq", "hard_aug")
+        for d in sweep.search_space(alone, BASE_PARAMS)
+    )
     # One value listed: the setting is fixed, not searched.
     fixed = {"augmentations": {"deletion": [20]}, "max_augs_per_seq": [1], "hard_aug": [True]}
     assert sweep.search_space(fixed, BASE_PARAMS) == []
@@ -394,7 +415,12 @@ def test_search_space_spans_the_grids_ranges():
 
 def test_fragment_from_a_spec_has_the_grids_format_and_round_trips(tmp_path):
     spec = sweep.spec_from_values(
-        {"deletion.delete_max": np.int64(25), "mutation.mutate_frac": 0.08, "hard_aug": True},
+        {
+            "augment": "combo",
+            "deletion.delete_max": np.int64(25),
+            "mutation.mutate_frac": 0.08,
+            "hard_aug": True,
+        },
         SMALL_SPEC,
         BASE_PARAMS,
     )
@@ -492,8 +518,15 @@ def test_search_is_reproducible_prunes_and_ignores_the_test_split(tmp_path, one_
     assert pruned["value"].isna().all()
     assert (complete["epochs"] == complete["last_step"] + 1).all()
     assert complete["value"].between(0, 1).all()
-    assert table["deletion.delete_max"].between(4, 16).all()
-    assert table["mutation.mutate_frac"].between(0.05, 0.25).all()
+    # A trial draws a strength only for what it trains (conditional space), in range.
+    assert set(table["augment"]) <= {"deletion", "mutation", "combo"}
+    for aug, column, low, high in (
+        ("deletion", "deletion.delete_max", 4, 16),
+        ("mutation", "mutation.mutate_frac", 0.05, 0.25),
+    ):
+        trains = table["augment"].isin([aug, "combo"])
+        assert table.loc[trains, column].between(low, high).all()
+        assert table.loc[~trains, column].isna().all()
     assert not list(tmp_path.glob("trial-*")) and not list(tmp_path.glob(".optuna-*"))
 
     # A second run of the worker finds the study full and adds nothing.
@@ -522,8 +555,15 @@ def test_best_trial_round_trips_through_best_config(tmp_path, one_thread):
     assert spec == sweep.spec_from_values(
         study.best_trial.params, settings["sweep"], settings["augment_params"]
     )
-    assert spec["augmentations"]["deletion"]["delete_max"] == best["deletion.delete_max"]
-    assert spec["max_augs_per_seq"] == best["max_augs_per_seq"]
+    # The trial's own draws (trials.tsv leaves the others empty) are the settings.
+    chosen = best["augment"]
+    augs = list(SEARCH_SPEC["augmentations"]) if chosen == "combo" else [chosen]
+    assert list(spec["augmentations"]) == augs
+    for aug in augs:
+        parameter = sweep.STRENGTH_PARAMETER[aug]
+        assert spec["augmentations"][aug][parameter] == pytest.approx(best[f"{aug}.{parameter}"])
+    count = best["max_augs_per_seq"] if chosen == "combo" else 1
+    assert spec["max_augs_per_seq"] == count
     assert fragment["augment_sets"]["from_sweep"]["finetune"] is True
     # Built like any augmentation set of the config.
     built = Augmenter.from_config(spec).to_config()
@@ -533,7 +573,7 @@ def test_best_trial_round_trips_through_best_config(tmp_path, one_thread):
 def test_a_study_without_a_completed_trial_is_refused(tmp_path):
     settings = _settings()
     study = search.open_study(tmp_path / "optuna.journal", settings)
-    study.enqueue_trial({"deletion.delete_max": 4})
+    study.enqueue_trial({"augment": "deletion", "deletion.delete_max": 4})
     trial = study.ask()
     study.tell(trial, state=optuna.trial.TrialState.PRUNED)
     with pytest.raises(ValueError, match="no trial completed"):

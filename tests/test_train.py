@@ -532,6 +532,30 @@ def test_on_epoch_hook_stops_the_stage_and_is_recorded(tmp_path, one_thread, cap
     assert again["epochs_run"] == 1 and again["stopped_by"] == "on_epoch"
 
 
+def test_on_epoch_metric_hands_the_hook_the_validation_metric(tmp_path, one_thread):
+    """With on_epoch_metric the hook sees the epoch's validation AUROC (the sweep's
+    pruning signal), while the best epoch still follows the loss."""
+    data = toy_data(n_train=120)
+    kwargs = {"task": "binary", "max_epochs": 1, "batch_size": 40, "device": "cpu"}
+    seen = []
+    result = train_stage(
+        toy_model(),
+        data,
+        tmp_path / "auroc",
+        on_epoch=lambda epoch, score: seen.append(score) is not None,
+        on_epoch_metric="auroc",
+        verbose=False,
+        **kwargs,
+    )
+    table = evaluate(result["model_path"], data, split="valid", device="cpu")
+    expected = table.query("metric == 'auroc' and task == 'mean'")["value"].iloc[0]
+    assert seen == [pytest.approx(expected, abs=1e-6)] and 0 <= seen[0] <= 1
+    # A metric of the other task kind is refused before training.
+    with pytest.raises(ValueError, match=r"on_epoch_metric='pearson' does not fit task 'binary'"):
+        train_stage(toy_model(), data, tmp_path / "bad", on_epoch_metric="pearson", **kwargs)
+    assert not (tmp_path / "bad" / "checkpoint.pt").exists()
+
+
 def _write_h5(path, data):
     import h5py
 

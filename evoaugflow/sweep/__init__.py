@@ -11,6 +11,7 @@ only the candidates; the names of :mod:`~evoaugflow.sweep.selection` load on fir
 """
 
 from evoaugflow.sweep.candidates import (
+    CHOICE_DIMENSION,
     COMBO_PREFIX,
     KINDS,
     LENGTH_AUGMENTATIONS,
@@ -19,6 +20,7 @@ from evoaugflow.sweep.candidates import (
     Candidate,
     Dimension,
     parse_candidate_name,
+    search_choices,
     search_space,
     spec_from_values,
     spec_problems,
@@ -39,6 +41,7 @@ _SELECTION = (
 )
 
 __all__ = [
+    "CHOICE_DIMENSION",
     "COMBO_PREFIX",
     "KINDS",
     "LENGTH_AUGMENTATIONS",
@@ -47,6 +50,7 @@ __all__ = [
     "Candidate",
     "Dimension",
     "parse_candidate_name",
+    "search_choices",
     "search_space",
     "spec_from_values",
     "spec_problems",

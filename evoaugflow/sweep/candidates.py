@@ -8,9 +8,10 @@ set's ``sweep`` config section into
   augmentation at each strength, then the combination at each count, soft and hard. Their
   names (``deletion-30``, ``mutation-0.05``, ``combo-3-soft``) are stable, safe as folder
   names and Snakemake wildcards, and :func:`parse_candidate_name` reads them back;
-- the search space of the Optuna search (:func:`search_space`): the range of each
-  combined augmentation's strength, the counts and hard/soft, and
-  :func:`spec_from_values` turns one point of it into an Augmenter spec.
+- the search space of the Optuna search (:func:`search_space`): as the grid, one
+  augmentation alone or the combination; the range of each augmentation's strength, and
+  the combination's counts and hard/soft; :func:`spec_from_values` turns one point of it
+  into an Augmenter spec.
 
 Every spec is checked against the bounds of :mod:`evoaugflow.augment_params` here
 (:func:`spec_problems`), so that the workflow's config check needs neither torch nor an
@@ -70,7 +71,9 @@ COMBO_PREFIX = "combo"
 KINDS = ("baseline", "single", COMBO_PREFIX)
 #: The only split a sweep may choose on.
 SWEEP_SPLIT = "valid"
-#: Names of the search dimensions that are not strengths.
+#: Names of the search dimensions that are not strengths: what a trial trains (one
+#: augmentation alone or the combination), and the combination's count and hard/soft.
+CHOICE_DIMENSION = "augment"
 COUNT_DIMENSION = "max_augs_per_seq"
 HARD_DIMENSION = "hard_aug"
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -119,13 +122,15 @@ class Dimension:
     Attributes
     ----------
     name : str
-        ``<augmentation>.<strength parameter>`` (e.g. ``deletion.delete_max``),
-        ``max_augs_per_seq`` or ``hard_aug``.
+        ``augment`` (what a trial trains), ``<augmentation>.<strength parameter>`` (e.g.
+        ``deletion.delete_max``), ``max_augs_per_seq`` or ``hard_aug``.
     kind : {"int", "float", "categorical"}
     low, high : int or float or None
         Inclusive range of an ``int`` or ``float`` dimension.
     choices : tuple
         Values of a ``categorical`` dimension (empty otherwise).
+    when : tuple
+        Values of ``augment`` under which this dimension is drawn (empty: always).
     """
 
     name: str
@@ -133,6 +138,11 @@ class Dimension:
     low: int | float | None = None
     high: int | float | None = None
     choices: tuple = ()
+    when: tuple = ()
+
+    def active(self, choice: str | None) -> bool:
+        """Whether a trial that trains ``choice`` (the ``augment`` value) draws this."""
+        return not self.when or choice is None or choice in self.when
 
 
 # --------------------------------------------------------------------------- settings
@@ -456,8 +466,16 @@ def sweep_candidates(sweep_spec: Mapping | None, base_params: Mapping | None) ->
 # --------------------------------------------------------------------------- search space
 
 
+def search_choices(sweep_spec: Mapping | None) -> tuple[str, ...]:
+    """What a trial may train, as the grid does: each swept augmentation alone (by name),
+    or the combination (``"combo"``) when it combines two or more."""
+    spec = sweep_settings(sweep_spec)
+    combo = (COMBO_PREFIX,) if len(spec["combo_augmentations"]) > 1 else ()
+    return tuple(spec["augmentations"]) + combo
+
+
 def search_space(sweep_spec: Mapping | None, base_params: Mapping | None) -> list[Dimension]:
-    """The dimensions the Optuna search draws from: the grid's ranges, made continuous.
+    """The dimensions the Optuna search draws from: the grid's choices and ranges.
 
     Parameters
     ----------
@@ -470,26 +488,35 @@ def search_space(sweep_spec: Mapping | None, base_params: Mapping | None) -> lis
     Returns
     -------
     list of Dimension
-        Per combined augmentation with more than one strength listed, its strength from
-        the smallest to the largest listed (``int`` for lengths, ``float`` otherwise);
-        then ``max_augs_per_seq`` and ``hard_aug`` (``categorical``) when more than one
-        value is listed. A setting with one value is fixed (see :func:`spec_from_values`).
+        First ``augment`` (``categorical``, :func:`search_choices`: one augmentation
+        alone or ``combo``) when there is more than one choice; then, per swept
+        augmentation with more than one strength listed, its strength from the smallest
+        to the largest listed (``int`` for lengths, ``float`` otherwise), drawn when the
+        trial trains that augmentation alone or in the combination (``when``); then
+        ``max_augs_per_seq`` and ``hard_aug`` of the combination when more than one value
+        is listed. A setting with one value is fixed (see :func:`spec_from_values`).
+        Optuna draws a dimension only where its ``when`` holds (a conditional space).
     """
     spec = sweep_settings(sweep_spec)
     base_params = check_base_params(base_params, "base_params")
+    choices = search_choices(sweep_spec)
     dimensions = []
-    for aug in spec["combo_augmentations"]:
-        strengths = spec["augmentations"][aug]
+    if len(choices) > 1:
+        dimensions.append(Dimension(CHOICE_DIMENSION, "categorical", choices=choices))
+    combo = (COMBO_PREFIX,) if COMBO_PREFIX in choices else ()
+    for aug, strengths in spec["augmentations"].items():
         parameter = STRENGTH_PARAMETER[aug]
         for end in (strengths[0], strengths[-1]):
             params = dict(base_params.get(aug) or {}) | {parameter: end}
             _checked(_spec({aug: params}, 1, True), f"sweep.augmentations.{aug}")
         if len(strengths) > 1:
             kind = "int" if aug in LENGTH_AUGMENTATIONS else "float"
-            dimensions.append(Dimension(f"{aug}.{parameter}", kind, strengths[0], strengths[-1]))
+            when = (aug,) + (combo if aug in spec["combo_augmentations"] else ())
+            name = f"{aug}.{parameter}"
+            dimensions.append(Dimension(name, kind, strengths[0], strengths[-1], when=when))
     for name in (COUNT_DIMENSION, HARD_DIMENSION):
-        if len(spec[name]) > 1:
-            dimensions.append(Dimension(name, "categorical", choices=tuple(spec[name])))
+        if combo and len(spec[name]) > 1:
+            dimensions.append(Dimension(name, "categorical", choices=tuple(spec[name]), when=combo))
     return dimensions
 
 
@@ -502,21 +529,28 @@ def spec_from_values(
     ----------
     values : mapping
         ``{dimension name: value}`` (an Optuna trial's ``params``). A setting that is
-        not a dimension (one value listed) takes that value.
+        not a dimension (one value listed) takes that value; without ``augment`` the
+        trial trains the only choice.
     sweep_spec, base_params : mapping or None
         As for :func:`search_space`.
 
     Returns
     -------
     dict
-        Augmenter spec in the config's format: the combined augmentations with their
-        base parameters and the drawn strengths, ``max_augs_per_seq``, ``hard_aug``,
-        ``insertion_mode: pad``.
+        Augmenter spec in the config's format, ``insertion_mode: pad``: one augmentation
+        at the drawn strength, one per sequence (as the grid's single candidates), or the
+        combined augmentations with their base parameters and the drawn strengths,
+        ``max_augs_per_seq`` and ``hard_aug``.
     """
     spec = sweep_settings(sweep_spec)
     base_params = check_base_params(base_params, "base_params")
+    choices = search_choices(sweep_spec)
+    choice = values.get(CHOICE_DIMENSION, choices[0])
+    if choice not in choices:
+        raise ValueError(f"values: {CHOICE_DIMENSION}={choice!r}; use one of {list(choices)}")
+    combined = spec["combo_augmentations"] if choice == COMBO_PREFIX else [choice]
     augmentations = {}
-    for aug in spec["combo_augmentations"]:
+    for aug in combined:
         parameter = STRENGTH_PARAMETER[aug]
         strength = values.get(f"{aug}.{parameter}", spec["augmentations"][aug][0])
         if aug in LENGTH_AUGMENTATIONS:
@@ -524,6 +558,8 @@ def spec_from_values(
         elif not math.isfinite(float(strength)):
             raise ValueError(f"values: {aug}.{parameter}={strength!r} is not finite")
         augmentations[aug] = dict(base_params.get(aug) or {}) | {parameter: strength}
+    if choice != COMBO_PREFIX:
+        return _checked(_spec(augmentations, 1, True), "values")
     count = int(values.get(COUNT_DIMENSION, spec[COUNT_DIMENSION][0]))
     hard = bool(values.get(HARD_DIMENSION, spec[HARD_DIMENSION][0]))
     return _checked(_spec(augmentations, count, hard), "values")

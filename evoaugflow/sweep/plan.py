@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 
 from evoaugflow.stages import BASELINE, STAGE1, STAGES
+from evoaugflow.summary.tables import TASK_METRICS
 from evoaugflow.sweep import candidates
 
 
@@ -59,10 +60,6 @@ def sweep_cells(config: dict) -> list[tuple[str, str, int, str]]:
     ]
 
 
-def _task_metrics(task: str) -> tuple[str, ...]:
-    return ("auroc", "aupr") if task == "binary" else ("mse", "pearson", "spearman")
-
-
 def sweep_problems(config: dict) -> list[str]:
     """Checks of the sweep keys that the schema cannot express, as ``<key path>: <reason>``.
 
@@ -98,7 +95,7 @@ def sweep_problems(config: dict) -> list[str]:
             problems.append(f"{where}.{error}")
             continue
         metric = spec.get("metric")
-        allowed = _task_metrics(entry["task"])
+        allowed = TASK_METRICS[entry["task"]]
         if metric is not None and metric not in allowed:
             problems.append(
                 f"{where}.sweep.metric: {metric!r} does not fit task {entry['task']!r}; "

@@ -5,12 +5,15 @@ One study per data set lives in a journal file (``optuna.storages.JournalStorage
 cluster that share the file system, run trials against it at the same time:
 
 - :func:`open_study` creates or loads the study: a seeded TPE sampler (worker ``w``
-  draws with ``seed + w``) over :func:`evoaugflow.sweep.candidates.search_space` (the
-  grid's ranges, made continuous) and a successive-halving or Hyperband pruner;
+  draws with ``seed + w``) over :func:`evoaugflow.sweep.candidates.search_space` (as the
+  grid: one augmentation alone or the combination, strengths from the grid's ranges made
+  continuous) and a successive-halving or Hyperband pruner;
 - :func:`run_trial` trains one trial on the **train** split with the drawn augmentations
   (stage 1, then finetuning when the sweep finetunes), reporting the validation score to
-  the pruner after every epoch through ``train_stage``'s ``on_epoch`` hook, and returns
-  the validation metric; the pruner stops unpromising trials after any epoch;
+  the pruner after every epoch through ``train_stage``'s ``on_epoch`` hook (the sweep
+  metric, e.g. AUROC, not the loss: augmentations move the loss's level more than the
+  ranking), and returns the validation metric; the pruner stops unpromising trials after
+  any epoch;
 - :func:`run_worker` runs trials until the study holds ``n_trials``;
 - :func:`best_fragment` writes the best completed trial in the format of
   ``best_config.yaml`` (:func:`evoaugflow.sweep.selection.fragment_from_spec`).
@@ -40,7 +43,13 @@ from evoaugflow.augment import Augmenter
 from evoaugflow.data import SequenceData, load_dataset
 from evoaugflow.models import build_model
 from evoaugflow.stages import FINETUNE
-from evoaugflow.sweep.candidates import SWEEP_SPLIT, search_space, spec_from_values, sweep_settings
+from evoaugflow.sweep.candidates import (
+    CHOICE_DIMENSION,
+    SWEEP_SPLIT,
+    search_space,
+    spec_from_values,
+    sweep_settings,
+)
 from evoaugflow.sweep.selection import fragment_from_spec, write_config_fragment
 from evoaugflow.train import evaluate, load_model, train_stage
 
@@ -54,6 +63,10 @@ EPOCHS_ATTR, WORKER_ATTR = "epochs", "worker"
 
 #: Settings that define a study: a change in any of them starts a new study in the journal.
 STUDY_KEYS = ("dataset", "task", "model", "model_kwargs", "augment_params", "recipe", "sweep")
+#: Version of the search space's shape (2: one augmentation alone or the combination, the
+#: pruner fed the sweep metric); part of the study name, so a journal written by another
+#: shape is not continued.
+SPACE_VERSION = 2
 
 
 def study_name(settings: Mapping) -> str:
@@ -65,7 +78,8 @@ def study_name(settings: Mapping) -> str:
     missing = [key for key in STUDY_KEYS if key not in settings]
     if missing:
         raise ValueError(f"settings: keys {missing} missing (need {list(STUDY_KEYS)})")
-    text = json.dumps({key: settings[key] for key in STUDY_KEYS}, sort_keys=True, default=str)
+    identity = {key: settings[key] for key in STUDY_KEYS} | {"space": SPACE_VERSION}
+    text = json.dumps(identity, sort_keys=True, default=str)
     return f"{settings['dataset']}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
 
@@ -155,6 +169,8 @@ def load_study(journal: str | os.PathLike, settings: Mapping) -> optuna.study.St
 def suggest(trial: optuna.trial.Trial, settings: Mapping) -> dict:
     """Draw one point of the search space; returns its Augmenter spec."""
     for dim in search_space(settings["sweep"], settings["augment_params"]):
+        if not dim.active(trial.params.get(CHOICE_DIMENSION)):
+            continue
         if dim.kind == "int":
             trial.suggest_int(dim.name, dim.low, dim.high)
         elif dim.kind == "float":
@@ -226,6 +242,7 @@ def run_trial(
             folder / "stage1",
             augmenter=augmenter,
             on_epoch=on_epoch,
+            on_epoch_metric=metric_of(settings)[0],
             verbose=verbose,
             **common,
             **recipe["stage1"],
