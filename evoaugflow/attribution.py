@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from tqdm.auto import tqdm
 
-from evoaugflow.augment_kernels import _random_dna
+from evoaugflow.augment_kernels import random_dna
 from evoaugflow.data import load_dataset
 from evoaugflow.io import atomic_path, write_tsv
 from evoaugflow.meme import ALPHABET, Motif
@@ -51,7 +51,7 @@ def random_references(n_references: int, length: int, seed: int = 0) -> torch.Te
     torch.Tensor, shape=(n_references, 4, length), float32
     """
     generator = torch.Generator().manual_seed(seed)
-    return _random_dna(n_references, length, torch.float32, generator, "cpu")
+    return random_dna(n_references, length, torch.float32, generator, "cpu")
 
 
 @contextlib.contextmanager
@@ -134,7 +134,7 @@ def gradient_shap(
     x_in = (x if augmenter is None else augmenter.pad(x)).to(device=device, dtype=torch.float32)
 
     generator = torch.Generator().manual_seed(seed)
-    references = _random_dna(n_references, x_in.shape[2], torch.float32, generator, "cpu")
+    references = random_dna(n_references, x_in.shape[2], torch.float32, generator, "cpu")
     references = references.to(device)
     call_seeds = torch.randint(0, 2**62, (x.shape[0],), generator=generator).tolist()
 

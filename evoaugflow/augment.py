@@ -28,11 +28,11 @@ from collections.abc import Mapping, Sequence
 import torch
 
 from evoaugflow.augment_kernels import (
-    _as_int,
-    _augment,
-    _check_batch,
-    _check_generator,
-    _random_dna,
+    apply_plan,
+    as_int,
+    check_batch,
+    check_generator,
+    random_dna,
 )
 from evoaugflow.augment_ops import (
     AUGMENTATIONS,
@@ -139,7 +139,7 @@ class Augmenter:
             names.append(aug.name)
         if max_augs_per_seq is None:
             max_augs_per_seq = default_max_augs(len(augment_list))
-        max_augs = _as_int("max_augs_per_seq", max_augs_per_seq, 1)
+        max_augs = as_int("max_augs_per_seq", max_augs_per_seq, 1)
         if max_augs > len(augment_list):
             raise ValueError(
                 f"max_augs_per_seq must be in 1..{len(augment_list)} (the number of "
@@ -155,7 +155,7 @@ class Augmenter:
         self.max_augs_per_seq = max_augs
         self.hard_aug = hard_aug
         self.insertion_mode = insertion_mode
-        self.pad_seed = _as_int("pad_seed", pad_seed)
+        self.pad_seed = as_int("pad_seed", pad_seed)
         # (column in the per-row choice matrix, augmentation), in priority order
         self._ordered = sorted(
             enumerate(augment_list), key=lambda item: PRIORITY.index(item[1].name)
@@ -176,7 +176,7 @@ class Augmenter:
 
         ``length + insert_max`` in ``"pad"`` mode, ``length`` otherwise.
         """
-        length = _as_int("length", length, 1)
+        length = as_int("length", length, 1)
         return length + self.insert_max if self.insertion_mode == "pad" else length
 
     def choose(self, n: int, generator=None, device="cpu") -> torch.Tensor:
@@ -215,12 +215,12 @@ class Augmenter:
         torch.Tensor, shape=(N, 4, output_length(L))
             Same dtype and device as ``x``.
         """
-        _check_batch(x)
-        _check_generator(generator, x.device)
+        check_batch(x)
+        check_generator(generator, x.device)
         chosen = self.choose(x.shape[0], generator, x.device)
         masks = chosen.unbind(1)
         plan = [(aug, masks[column]) for column, aug in self._ordered]
-        return _augment(x, plan, generator, trim=self.insertion_mode == "trim")
+        return apply_plan(x, plan, generator, trim=self.insertion_mode == "trim")
 
     def pad(self, x: torch.Tensor) -> torch.Tensor:
         """Append the fixed evaluation padding: ``insert_max`` random bases at the 3' end.
@@ -238,11 +238,11 @@ class Augmenter:
         -------
         torch.Tensor, shape=(N, 4, output_length(L))
         """
-        _check_batch(x)
+        check_batch(x)
         if not self._pads:
             return x
         generator = torch.Generator().manual_seed(self.pad_seed)
-        padding = _random_dna(1, self.insert_max, x.dtype, generator, "cpu").to(x.device)
+        padding = random_dna(1, self.insert_max, x.dtype, generator, "cpu").to(x.device)
         return torch.cat([x, padding.expand(x.shape[0], -1, -1)], dim=2)
 
     def to_config(self) -> dict:

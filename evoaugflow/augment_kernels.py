@@ -1,9 +1,9 @@
 """The machinery under every augmentation: argument checks, random draws, the column map.
 
 Per-row parameters and random bases of a call come from one integer draw
-(`_raw_draws`); the column moves of all augmentations of a call are composed on a
+(`raw_draws`); the column moves of all augmentations of a call are composed on a
 `_ColumnMap` (an int tensor ``(N, L_out)`` of codes into ``[x | A | C | G | T]``) and
-applied by one ``torch.gather`` (`_augment`). The augmentations themselves live in
+applied by one ``torch.gather`` (`apply_plan`). The augmentations themselves live in
 :mod:`evoaugflow.augment_ops`, their composer in :mod:`evoaugflow.augment`.
 """
 
@@ -18,9 +18,9 @@ from evoaugflow.augment_params import AUGMENT_PARAMS, defaults, param
 
 # Per-row uniform integers are drawn as (huge random integer) mod (range size); with
 # 2**48 the modulo bias is below 1e-12 for any sequence length.
-_RANDOM_INT_BITS = 48
-_RANDOM_INT_SPAN = 2**_RANDOM_INT_BITS
-_BASES_PER_DRAW = _RANDOM_INT_BITS // 2
+RANDOM_INT_BITS = 48
+RANDOM_INT_SPAN = 2**RANDOM_INT_BITS
+_BASES_PER_DRAW = RANDOM_INT_BITS // 2
 # Bit of a column code (see _ColumnMap) that marks a complemented column.
 _COMPLEMENT_SHIFT = 30
 _COMPLEMENT_BIT = 1 << _COMPLEMENT_SHIFT
@@ -31,7 +31,7 @@ _COMPLEMENT_BIT = 1 << _COMPLEMENT_SHIFT
 # ---------------------------------------------------------------------------------------
 
 
-def _as_int(name: str, value, low: int = 0) -> int:
+def as_int(name: str, value, low: int = 0) -> int:
     """Return ``value`` as an int >= ``low`` or raise a ValueError naming ``name``."""
     if isinstance(value, bool):
         raise ValueError(f"{name} must be an integer >= {low}, got the bool {value!r}")
@@ -57,10 +57,10 @@ def _as_float(name: str, value, low: float = -math.inf, high: float = math.inf) 
     return value
 
 
-def _int_range(min_name: str, min_value, max_name: str, max_value) -> tuple[int, int]:
+def int_range(min_name: str, min_value, max_name: str, max_value) -> tuple[int, int]:
     """Validate a ``(min, max)`` pair of non-negative integers with ``min <= max``."""
-    low = _as_int(min_name, min_value)
-    high = _as_int(max_name, max_value)
+    low = as_int(min_name, min_value)
+    high = as_int(max_name, max_value)
     if low > high:
         raise ValueError(
             f"{min_name} ({low}) must be <= {max_name} ({high}); lower {min_name} or raise {max_name}"
@@ -69,22 +69,22 @@ def _int_range(min_name: str, min_value, max_name: str, max_value) -> tuple[int,
 
 
 # Defaults and fixed bounds come from the one table in evoaugflow.augment_params.
-_DEFAULTS = {name: defaults(name) for name in AUGMENT_PARAMS}
+PARAM_DEFAULTS = {name: defaults(name) for name in AUGMENT_PARAMS}
 
 
-def _names(augmentation: str) -> tuple[str, ...]:
+def param_names(augmentation: str) -> tuple[str, ...]:
     """Argument names of an augmentation, in the table's order."""
-    return tuple(_DEFAULTS[augmentation])
+    return tuple(PARAM_DEFAULTS[augmentation])
 
 
-def _table_float(augmentation: str, name: str, value) -> float:
+def table_float(augmentation: str, name: str, value) -> float:
     """Check a float argument against its bounds in the parameter table."""
     entry = param(augmentation, name)
     high = math.inf if entry.high is None else entry.high
     return _as_float(name, value, entry.low, high)
 
 
-def _check_batch(x) -> None:
+def check_batch(x) -> None:
     """Raise a ValueError unless ``x`` is a floating tensor of shape ``(N, 4, L)``."""
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"x must be a torch.Tensor of shape (N, 4, L), got {type(x).__name__}")
@@ -97,7 +97,7 @@ def _check_batch(x) -> None:
         raise ValueError(f"x must be a floating-point tensor, got dtype {x.dtype}; use x.float()")
 
 
-def _check_generator(generator: torch.Generator | None, device: torch.device) -> None:
+def check_generator(generator: torch.Generator | None, device: torch.device) -> None:
     """Raise a ValueError when ``generator`` lives on another device than the batch."""
     if generator is None:
         return
@@ -121,13 +121,13 @@ def _check_generator(generator: torch.Generator | None, device: torch.device) ->
 # ---------------------------------------------------------------------------------------
 
 
-def _raw_draws(n: int, count: int, generator, device) -> torch.Tensor:
+def raw_draws(n: int, count: int, generator, device) -> torch.Tensor:
     """``count`` raw draws per row, uniform on ``[0, 2**48)``, int64 ``(n, count)``."""
-    return torch.randint(0, _RANDOM_INT_SPAN, (n, count), generator=generator, device=device)
+    return torch.randint(0, RANDOM_INT_SPAN, (n, count), generator=generator, device=device)
 
 
-def _uniform_int(raw: torch.Tensor, low: int, high: int) -> torch.Tensor:
-    """Turn raw draws (see `_raw_draws`) into integers uniform on ``[low, high]``.
+def uniform_int(raw: torch.Tensor, low: int, high: int) -> torch.Tensor:
+    """Turn raw draws (see `raw_draws`) into integers uniform on ``[low, high]``.
 
     For per-row bounds ``[0, count)`` use ``raw % count`` directly.
     """
@@ -141,24 +141,24 @@ def _unpack_bases(raw: torch.Tensor) -> torch.Tensor:
     A draw uniform on ``[0, 2**48)`` holds 48 independent fair bits, so one draw gives
     24 independent uniform bases.
     """
-    shifts = torch.arange(0, _RANDOM_INT_BITS, 2, device=raw.device)
+    shifts = torch.arange(0, RANDOM_INT_BITS, 2, device=raw.device)
     return ((raw.unsqueeze(2) >> shifts) & 3).flatten(1)
 
 
-def _random_dna(n: int, length: int, dtype, generator, device) -> torch.Tensor:
+def random_dna(n: int, length: int, dtype, generator, device) -> torch.Tensor:
     """I.i.d. uniform one-hot columns, shape ``(n, 4, length)``."""
     bases = torch.randint(0, 4, (n, 1, length), generator=generator, device=device)
     return (bases == torch.arange(4, device=device).view(1, 4, 1)).to(dtype)
 
 
-def _selected_rows(active: torch.Tensor | None, n: int, device) -> torch.Tensor:
+def selected_rows(active: torch.Tensor | None, n: int, device) -> torch.Tensor:
     """Indices of the rows where ``active`` (bool ``(n,)``, None = all) is true, int64."""
     if active is None:
         return torch.arange(n, device=device)
     return active.nonzero().squeeze(1)
 
 
-def _where_active(active: torch.Tensor | None, value: torch.Tensor, inactive):
+def where_active(active: torch.Tensor | None, value: torch.Tensor, inactive):
     """``value`` on the active rows and ``inactive`` (the identity's parameter) elsewhere."""
     return value if active is None else torch.where(active, value, inactive)
 
@@ -253,7 +253,7 @@ class _ColumnMap:
         return table.gather(2, codes.unsqueeze(1).expand(-1, 4, -1))
 
 
-def _augment(x: torch.Tensor, plan, generator, trim: bool = False) -> torch.Tensor:
+def apply_plan(x: torch.Tensor, plan, generator, trim: bool = False) -> torch.Tensor:
     """Apply ``plan``, a list of ``(augmentation, active)`` in order, to a batch ``x``.
 
     ``active`` is a bool ``(N,)`` row mask or None (every row). Every per-row parameter
@@ -269,7 +269,7 @@ def _augment(x: torch.Tensor, plan, generator, trim: bool = False) -> torch.Tens
     n_params = sum(aug._n_params for aug, _ in plan)
     chunk_sizes = [size for chunks in base_chunks for size in chunks]
     n_base_draws = -(-sum(chunk_sizes) // _BASES_PER_DRAW)
-    raw = _raw_draws(n, n_params + n_base_draws, generator, x.device)
+    raw = raw_draws(n, n_params + n_base_draws, generator, x.device)
     # one view per parameter and per block of bases (the unused rest last), handed out
     # in plan order
     params = iter(raw[:, :n_params].unbind(1))

@@ -1,7 +1,7 @@
 """The seven evolution-inspired augmentations of one-hot DNA, each a small class.
 
 Each describes its work (parameters, random bases, column moves, added values) to
-:func:`evoaugflow.augment_kernels._augment`, which applies it to a whole batch at once;
+:func:`evoaugflow.augment_kernels.apply_plan`, which applies it to a whole batch at once;
 :class:`evoaugflow.augment.Augmenter` composes them per sequence.
 """
 
@@ -10,18 +10,18 @@ from __future__ import annotations
 import torch
 
 from evoaugflow.augment_kernels import (
-    _DEFAULTS,
-    _RANDOM_INT_SPAN,
-    _augment,
-    _check_batch,
-    _check_generator,
-    _int_range,
-    _names,
-    _raw_draws,
-    _selected_rows,
-    _table_float,
-    _uniform_int,
-    _where_active,
+    PARAM_DEFAULTS,
+    RANDOM_INT_SPAN,
+    apply_plan,
+    check_batch,
+    check_generator,
+    int_range,
+    param_names,
+    raw_draws,
+    selected_rows,
+    table_float,
+    uniform_int,
+    where_active,
 )
 
 
@@ -29,7 +29,7 @@ class Augmentation:
     """Base class: ``aug(x, generator=None)`` applies the augmentation to every row.
 
     Subclasses set ``name`` (the config key), store their parameters under the names
-    their constructor takes and describe their work to `_augment`: ``_n_params`` raw
+    their constructor takes and describe their work to `apply_plan`: ``_n_params`` raw
     draws and ``_base_chunks(width)`` blocks of random bases per row, ``_output_width``,
     ``_remap`` (their change of the column map) and ``_add_values`` (their change of
     the values).
@@ -56,13 +56,13 @@ class Augmentation:
             Augmented sequences, same dtype and device as ``x``; ``L_out = L`` except for
             `RandomInsertion` (``L + insert_max``).
         """
-        _check_batch(x)
-        _check_generator(generator, x.device)
+        check_batch(x)
+        check_generator(generator, x.device)
         return self.transform(x, generator)
 
     def transform(self, x: torch.Tensor, generator, **options) -> torch.Tensor:
         """Augment every row of a validated batch ``x``, shape ``(N, 4, L)``."""
-        return _augment(x, [(self, None)], generator, **options)
+        return apply_plan(x, [(self, None)], generator, **options)
 
     def apply(self, x: torch.Tensor, mask: torch.Tensor, generator, **options) -> torch.Tensor:
         """Augment the rows of ``x`` where ``mask`` is true; keep the other rows.
@@ -81,7 +81,7 @@ class Augmentation:
             A new tensor; with `RandomInsertion` and ``trim=False`` the other rows get
             ``insert_max`` random bases at their 3' end.
         """
-        return _augment(x, [(self, mask)], generator, **options)
+        return apply_plan(x, [(self, mask)], generator, **options)
 
     def _base_chunks(self, width: int) -> tuple[int, ...]:
         """Sizes of the blocks of random bases per row it needs at input width ``width``."""
@@ -130,10 +130,10 @@ class RandomMutation(Augmentation):
     """
 
     name = "mutation"
-    _param_names = _names("mutation")
+    _param_names = param_names("mutation")
 
-    def __init__(self, mutate_frac: float = _DEFAULTS["mutation"]["mutate_frac"]):
-        self.mutate_frac = _table_float("mutation", "mutate_frac", mutate_frac)
+    def __init__(self, mutate_frac: float = PARAM_DEFAULTS["mutation"]["mutate_frac"]):
+        self.mutate_frac = table_float("mutation", "mutate_frac", mutate_frac)
 
     def n_mutations(self, length: int) -> int:
         """Number of mutated positions per sequence of length ``length``."""
@@ -147,7 +147,7 @@ class RandomMutation(Augmentation):
         if not random:
             return
         (bases,) = random
-        rows = _selected_rows(active, bases.shape[0], bases.device)
+        rows = selected_rows(active, bases.shape[0], bases.device)
         # The k largest of i.i.d. uniform keys: k distinct positions, a uniform subset.
         # Keys only for the mutated rows: after the noise, the costliest draw of a call.
         keys = torch.rand(rows.shape[0], column_map.width, generator=generator, device=rows.device)
@@ -171,19 +171,19 @@ class RandomTranslocation(Augmentation):
     """
 
     name = "translocation"
-    _param_names = _names("translocation")
+    _param_names = param_names("translocation")
     _n_params = 1
 
     def __init__(
         self,
-        shift_min: int = _DEFAULTS["translocation"]["shift_min"],
-        shift_max: int = _DEFAULTS["translocation"]["shift_max"],
+        shift_min: int = PARAM_DEFAULTS["translocation"]["shift_min"],
+        shift_max: int = PARAM_DEFAULTS["translocation"]["shift_max"],
     ):
-        self.shift_min, self.shift_max = _int_range("shift_min", shift_min, "shift_max", shift_max)
+        self.shift_min, self.shift_max = int_range("shift_min", shift_min, "shift_max", shift_max)
 
     def draw_shifts(self, n: int, generator, device) -> torch.Tensor:
         """Draw ``n`` shifts uniform on the union of both signed ranges, int64 ``(n,)``."""
-        return self._shifts(_raw_draws(n, 1, generator, device)[:, 0])
+        return self._shifts(raw_draws(n, 1, generator, device)[:, 0])
 
     def _shifts(self, raw: torch.Tensor) -> torch.Tensor:
         """Signed shifts from raw draws ``(n,)``."""
@@ -191,13 +191,13 @@ class RandomTranslocation(Augmentation):
         # first_positive .. shift_max become -shift_min + 1 .. (0 is among the negatives)
         first_positive = max(self.shift_min, 1)
         gap = first_positive + self.shift_min - 1
-        shift = _uniform_int(raw, -self.shift_max, self.shift_max - gap)
+        shift = uniform_int(raw, -self.shift_max, self.shift_max - gap)
         return torch.where(shift > -self.shift_min, shift + gap, shift) if gap else shift
 
     def _remap(self, column_map, active, params, random, generator, trim):
         width = column_map.width
         # out[j] = [codes | codes][j + (L - s) mod L]
-        offset = _where_active(active, (width - self._shifts(params[0])) % width, 0)
+        offset = where_active(active, (width - self._shifts(params[0])) % width, 0)
         column_map.shift(width, offset, back=column_map.codes)
 
 
@@ -217,15 +217,15 @@ class RandomInsertion(Augmentation):
     """
 
     name = "insertion"
-    _param_names = _names("insertion")
+    _param_names = param_names("insertion")
     _n_params = 2
 
     def __init__(
         self,
-        insert_min: int = _DEFAULTS["insertion"]["insert_min"],
-        insert_max: int = _DEFAULTS["insertion"]["insert_max"],
+        insert_min: int = PARAM_DEFAULTS["insertion"]["insert_min"],
+        insert_max: int = PARAM_DEFAULTS["insertion"]["insert_max"],
     ):
-        self.insert_min, self.insert_max = _int_range(
+        self.insert_min, self.insert_max = int_range(
             "insert_min", insert_min, "insert_max", insert_max
         )
 
@@ -249,14 +249,14 @@ class RandomInsertion(Augmentation):
     def _remap(self, column_map, active, params, random, generator, trim):
         width, insert_max = column_map.width, self.insert_max
         # parametrised by the number of bases not inserted, insert_max - k
-        spare = _uniform_int(params[0], 0, insert_max - self.insert_min)
-        i = _uniform_int(params[1], 0, width)
+        spare = uniform_int(params[0], 0, insert_max - self.insert_min)
+        i = uniform_int(params[1], 0, width)
         if trim:
             # Drop floor(k/2) bases at the 5' end and ceil(k/2) at the 3' end (the mirror
             # of a deletion's padding, keeps the original centre centred), moved just
             # enough that the whole inserted segment stays inside the window. Other rows
             # insert nothing: the identity.
-            k = _where_active(active, insert_max - spare, 0)
+            k = where_active(active, insert_max - spare, 0)
             spare = insert_max - k
             earliest = (i + k - width).clamp(min=0)
             offset = torch.maximum(torch.minimum(k >> 1, torch.minimum(i, k)), earliest)
@@ -264,8 +264,8 @@ class RandomInsertion(Augmentation):
         else:
             # Rows without insertion get insert_max random bases at their 3' end: an
             # insertion of insert_max bases at position L.
-            spare = _where_active(active, spare, 0)
-            i = _where_active(active, i, width)
+            spare = where_active(active, spare, 0)
+            i = where_active(active, i, width)
             left, out_width = spare >> 1, width + insert_max
             if active is not None:
                 # a later reverse complement leaves that padding at the 3' end
@@ -296,15 +296,15 @@ class RandomDeletion(Augmentation):
     """
 
     name = "deletion"
-    _param_names = _names("deletion")
+    _param_names = param_names("deletion")
     _n_params = 2
 
     def __init__(
         self,
-        delete_min: int = _DEFAULTS["deletion"]["delete_min"],
-        delete_max: int = _DEFAULTS["deletion"]["delete_max"],
+        delete_min: int = PARAM_DEFAULTS["deletion"]["delete_min"],
+        delete_max: int = PARAM_DEFAULTS["deletion"]["delete_max"],
     ):
-        self.delete_min, self.delete_max = _int_range(
+        self.delete_min, self.delete_max = int_range(
             "delete_min", delete_min, "delete_max", delete_max
         )
 
@@ -321,7 +321,7 @@ class RandomDeletion(Augmentation):
 
     def _remap(self, column_map, active, params, random, generator, trim):
         width, delete_max = column_map.width, self.delete_max
-        d = _where_active(active, _uniform_int(params[0], self.delete_min, delete_max), 0)
+        d = where_active(active, uniform_int(params[0], self.delete_min, delete_max), 0)
         start = params[1] % (width + 1 - d)  # uniform on 0 .. L - d
         left = d >> 1
         # From the table "front | x | back" of delete_max random columns each: the 5'
@@ -345,15 +345,15 @@ class RandomInversion(Augmentation):
     """
 
     name = "inversion"
-    _param_names = _names("inversion")
+    _param_names = param_names("inversion")
     _n_params = 2
 
     def __init__(
         self,
-        invert_min: int = _DEFAULTS["inversion"]["invert_min"],
-        invert_max: int = _DEFAULTS["inversion"]["invert_max"],
+        invert_min: int = PARAM_DEFAULTS["inversion"]["invert_min"],
+        invert_max: int = PARAM_DEFAULTS["inversion"]["invert_max"],
     ):
-        self.invert_min, self.invert_max = _int_range(
+        self.invert_min, self.invert_max = int_range(
             "invert_min", invert_min, "invert_max", invert_max
         )
 
@@ -366,8 +366,8 @@ class RandomInversion(Augmentation):
         return width
 
     def _remap(self, column_map, active, params, random, generator, trim):
-        window = _uniform_int(params[0], self.invert_min, self.invert_max)
-        window = _where_active(active, window, 0)
+        window = uniform_int(params[0], self.invert_min, self.invert_max)
+        window = where_active(active, window, 0)
         start = params[1] % (column_map.width + 1 - window)  # uniform on 0 .. L - k
         column_map.reverse_windows(start, start + window)
 
@@ -382,14 +382,14 @@ class RandomRC(Augmentation):
     """
 
     name = "rc"
-    _param_names = _names("rc")
+    _param_names = param_names("rc")
     _n_params = 1
 
-    def __init__(self, rc_prob: float = _DEFAULTS["rc"]["rc_prob"]):
-        self.rc_prob = _table_float("rc", "rc_prob", rc_prob)
+    def __init__(self, rc_prob: float = PARAM_DEFAULTS["rc"]["rc_prob"]):
+        self.rc_prob = table_float("rc", "rc_prob", rc_prob)
 
     def _remap(self, column_map, active, params, random, generator, trim):
-        flip = params[0] < round(self.rc_prob * _RANDOM_INT_SPAN)
+        flip = params[0] < round(self.rc_prob * RANDOM_INT_SPAN)
         if active is not None:
             flip &= active
         if column_map.padding is None:
@@ -413,19 +413,19 @@ class RandomNoise(Augmentation):
     """
 
     name = "noise"
-    _param_names = _names("noise")
+    _param_names = param_names("noise")
 
     def __init__(
         self,
-        noise_mean: float = _DEFAULTS["noise"]["noise_mean"],
-        noise_std: float = _DEFAULTS["noise"]["noise_std"],
+        noise_mean: float = PARAM_DEFAULTS["noise"]["noise_mean"],
+        noise_std: float = PARAM_DEFAULTS["noise"]["noise_std"],
     ):
-        self.noise_mean = _table_float("noise", "noise_mean", noise_mean)
-        self.noise_std = _table_float("noise", "noise_std", noise_std)
+        self.noise_mean = table_float("noise", "noise_mean", noise_mean)
+        self.noise_std = table_float("noise", "noise_std", noise_std)
 
     def _add_values(self, out, active, generator):
         # Gaussian draws are the costliest part of a call: only for the rows that get them.
-        rows = _selected_rows(active, out.shape[0], out.device)
+        rows = selected_rows(active, out.shape[0], out.device)
         noise = torch.empty((rows.shape[0], *out.shape[1:]), dtype=out.dtype, device=out.device)
         noise.normal_(self.noise_mean, self.noise_std, generator=generator)
         out.index_add_(0, rows, noise)

@@ -4,14 +4,14 @@ import sys
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 
-from evoaugflow.plots import plot_optuna
-from evoaugflow.sweep import search
+from evoaugflow.sweep.outputs import write_search
 
-study = search.pick(
+study = write_search(
     snakemake.params.journal,
     snakemake.params.settings,
     snakemake.output.fragment,
     snakemake.output.trials,
+    snakemake.output.history,
+    snakemake.output.importance,
 )
-plot_optuna(study, snakemake.output.history, snakemake.output.importance)
 print(f"best trial {study.best_trial.number}: {study.best_value:.4f} {study.best_params}")

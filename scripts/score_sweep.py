@@ -4,15 +4,13 @@ import sys
 
 sys.stderr = sys.stdout = open(snakemake.log[0], "w", buffering=1)
 
-from evoaugflow import summary
-from evoaugflow.plots import plot_sweep
-from evoaugflow.sweep import selection
+from evoaugflow.sweep.outputs import write_grid
 
-settings = snakemake.params.settings
-scores, picks = selection.grid_picks(
-    summary.collect(snakemake.input.metrics, "metrics"), settings["sweep"]
+picks = write_grid(
+    snakemake.input.metrics,
+    snakemake.params.settings,
+    snakemake.output.scores,
+    snakemake.output.picks,
+    snakemake.output.figure,
 )
-summary.write_tsv(scores, snakemake.output.scores)
-summary.write_tsv(picks, snakemake.output.picks)
-plot_sweep(scores, snakemake.output.figure, dataset=settings["dataset"], picks=picks)
 print(picks.to_string())

@@ -122,8 +122,10 @@ rule score_sweep:
 
 
 # One worker of a data set's Optuna study: trials until the study holds n_trials. The
-# study's journal is shared by the workers and is no declared output (each worker
-# appends to it); a rerun continues the study.
+# study's journal (params.journal) is no declared output: all workers append to the one
+# file, and Snakemake has no shared-append output (declared, one worker's append would
+# make the others' outputs look stale). A rerun continues the study; the worker TSVs are
+# what pick_sweep waits for. Delete the journal to start the study afresh.
 rule sweep_worker:
     input:
         data=sweep_data,
