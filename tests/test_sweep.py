@@ -570,6 +570,26 @@ def test_best_trial_round_trips_through_best_config(tmp_path, one_thread):
     assert built["augmentations"] == spec["augmentations"]
 
 
+def test_a_repeated_point_is_answered_from_its_twin_without_training(tmp_path, one_thread):
+    """TPE repeats integer and categorical points; same settings and seed train the same,
+    so the repeat takes the earlier trial's value and spends no epoch."""
+    view = _write_h5(tmp_path / "view.h5", _planted_data(seed=3))
+    settings = _settings(n_trials=3, n_startup_trials=3, min_epochs=10)  # no pruning
+    journal = tmp_path / "optuna.journal"
+    study = search.open_study(journal, settings)
+    point = {"augment": "deletion", "deletion.delete_max": 9}
+    for values in (point, {"augment": "deletion", "deletion.delete_max": 10}, point):
+        study.enqueue_trial(values)
+    search.run_worker(settings, view, journal, 0, scratch=tmp_path)
+    table = search.trials_table(search.load_study(journal, settings))
+    assert table["state"].tolist() == ["COMPLETE"] * 3
+    assert table["epochs"].tolist()[2] == 0 and table["twin"].tolist()[2] == 0
+    assert table["epochs"].iloc[:2].gt(0).all() and table["twin"].iloc[:2].isna().all()
+    assert table["value"].iloc[2] == table["value"].iloc[0]
+    # A neighbouring strength is its own point: trained, with its own score.
+    assert table["value"].iloc[1] != table["value"].iloc[0]
+
+
 def test_a_study_without_a_completed_trial_is_refused(tmp_path):
     settings = _settings()
     study = search.open_study(tmp_path / "optuna.journal", settings)

@@ -37,6 +37,7 @@ from pathlib import Path
 import optuna
 import pandas as pd
 import torch
+from optuna.trial import TrialState
 
 from evoaugflow import summary
 from evoaugflow.augment import Augmenter
@@ -57,8 +58,9 @@ from evoaugflow.train import evaluate, load_model, train_stage
 SEARCH_KEYS = ("n_trials", "workers", "seed", "n_startup_trials", "pruner", "min_epochs", "eta")
 #: Pruners the search offers, by config name.
 PRUNERS = ("successive_halving", "hyperband")
-#: Trial user attributes: training epochs spent, and the worker that ran it.
-EPOCHS_ATTR, WORKER_ATTR = "epochs", "worker"
+#: Trial user attributes: training epochs spent, the worker that ran it, and the earlier
+#: trial of the same settings it was answered from (no training: epochs 0).
+EPOCHS_ATTR, WORKER_ATTR, TWIN_ATTR = "epochs", "worker", "twin"
 
 
 #: Settings that define a study: a change in any of them starts a new study in the journal.
@@ -206,7 +208,10 @@ def run_trial(
     Returns
     -------
     float
-        Mean over tasks of the sweep metric on the validation split.
+        Mean over tasks of the sweep metric on the validation split. A trial that drew
+        the same settings as an earlier finished one (TPE repeats integer and categorical
+        points) is not trained: it takes that trial's value, or is pruned with it, spends
+        0 epochs and names it in the user attribute ``twin``.
 
     Raises
     ------
@@ -215,6 +220,14 @@ def run_trial(
         user attribute ``epochs`` either way.
     """
     spec = suggest(trial, settings)
+    twin = _earlier_twin(trial)
+    if twin is not None:
+        # Same settings, data and seed give the same training: answer from the twin.
+        trial.set_user_attr(EPOCHS_ATTR, 0)
+        trial.set_user_attr(TWIN_ATTR, twin.number)
+        if twin.state == optuna.trial.TrialState.PRUNED:
+            raise optuna.TrialPruned(f"same settings as trial {twin.number}, which was pruned")
+        return float(twin.value)
     _, higher = metric_of(settings)
     recipe = settings["recipe"]
     augmenter = Augmenter.from_config(spec)
@@ -275,6 +288,15 @@ def run_trial(
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _earlier_twin(trial: optuna.trial.Trial) -> optuna.trial.FrozenTrial | None:
+    """The first finished trial (complete or pruned) that drew the same settings."""
+    finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    for other in trial.study.get_trials(deepcopy=False, states=finished):
+        if other.number != trial.number and other.params == trial.params:
+            return other
+    return None
+
+
 def run_worker(
     settings: Mapping,
     data_path: str | os.PathLike,
@@ -321,16 +343,19 @@ def run_worker(
         trial.set_user_attr(WORKER_ATTR, worker)
         return run_trial(trial, data, settings, scratch_dir, verbose=verbose)
 
-    failed = optuna.trial.TrialState.FAIL
+    # Trials that count: run or running. Waiting (enqueued) trials are run by the loop.
+    counted = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
     with tempfile.TemporaryDirectory(dir=scratch, prefix=".optuna-") as scratch_dir:
-        while sum(t.state != failed for t in study.get_trials(deepcopy=False)) < search["n_trials"]:
+        while len(study.get_trials(deepcopy=False, states=counted)) < search["n_trials"]:
             study.optimize(objective, n_trials=1)
     table = trials_table(study)
     return table[table[WORKER_ATTR] == worker].reset_index(drop=True)
 
 
 def trials_table(study: optuna.study.Study) -> pd.DataFrame:
-    """One row per trial: ``number, state, value, epochs, worker`` and its parameters."""
+    """One row per trial: ``number, state, value, epochs, worker, twin, last_step`` and
+    its parameters (``twin``: the earlier trial of the same settings it was answered
+    from, else empty)."""
     rows = []
     for trial in study.get_trials(deepcopy=False):
         rows.append(
@@ -340,11 +365,12 @@ def trials_table(study: optuna.study.Study) -> pd.DataFrame:
                 "value": trial.value if trial.state == optuna.trial.TrialState.COMPLETE else None,
                 EPOCHS_ATTR: trial.user_attrs.get(EPOCHS_ATTR),
                 WORKER_ATTR: trial.user_attrs.get(WORKER_ATTR),
+                TWIN_ATTR: trial.user_attrs.get(TWIN_ATTR),
                 "last_step": trial.last_step,
             }
             | dict(sorted(trial.params.items()))
         )
-    columns = ["number", "state", "value", EPOCHS_ATTR, WORKER_ATTR, "last_step"]
+    columns = ["number", "state", "value", EPOCHS_ATTR, WORKER_ATTR, TWIN_ATTR, "last_step"]
     return pd.DataFrame(rows, columns=list(dict.fromkeys(columns + list(pd.DataFrame(rows)))))
 
 
