@@ -32,12 +32,31 @@ THUMBNAIL_WIDTH = 240
 #: Confidence level of every interval on the landing page.
 CONFIDENCE = 0.95
 
-#: Analysis tables -> (measure compared with the baseline, row filter, label, higher is better).
-ANALYSES: dict[str, tuple[str, str | None, str, bool]] = {
-    "filters": ("hit_rate", None, "Filters: JASPAR hit rate", True),
-    "attribution": ("attribution_auroc", None, "Attribution: AUROC at planted sites", True),
-    "cagi5": ("pearson", "mean", "Variants: CAGI5 Pearson r", True),
+#: Analyses -> (summary table, measure compared with the baseline, row filter, label,
+#: higher is better).
+ANALYSES: dict[str, tuple[str, str, str | None, str, bool]] = {
+    "filters": ("filters", "hit_rate", None, "Filters: JASPAR hit rate", True),
+    "planted": (
+        "filters",
+        "planted_recovery",
+        None,
+        "Filters: planted motifs recovered (fraction)",
+        True,
+    ),
+    "attribution": (
+        "attribution",
+        "attribution_auroc",
+        None,
+        "Attribution: AUROC at planted sites",
+        True,
+    ),
+    "cagi5": ("cagi5", "pearson", "mean", "Variants: CAGI5 Pearson r", True),
 }
+#: Summary tables the analyses read.
+ANALYSIS_TABLES = tuple(dict.fromkeys(table for table, *_ in ANALYSES.values()))
+#: Verdict of every row of a measure that has one value for every model and seed of a
+#: data set: it cannot tell the models apart at this scale.
+FLAT = "flat: same value everywhere"
 
 OVERVIEW_COLUMNS = (
     "dataset",
@@ -105,11 +124,13 @@ def analysis_verdicts(
     Parameters
     ----------
     tables : mapping of str to pandas.DataFrame
-        Summary tables by kind (keys of ``analyses``: ``filters``, ``attribution``,
+        Summary tables by kind (``ANALYSIS_TABLES``: ``filters``, ``attribution``,
         ``cagi5``), in the tidy layout of ``summary.TIDY_COLUMNS``; missing or empty
-        tables are left out.
+        tables, and measures without a value (``planted_recovery`` of real data), are
+        left out.
     analyses : mapping, default ANALYSES
-        Kind -> (measure column, ``element`` to keep or None, label, higher is better).
+        Analysis -> (table kind, measure column, ``element`` to keep or None, label,
+        higher is better).
 
     Returns
     -------
@@ -117,10 +138,13 @@ def analysis_verdicts(
         One row per analysis, dataset, augset and stage: ``analysis, label, dataset,
         metric, higher_is_better, augset, stage, n_seeds, mean, sd, diff_mean,
         diff_ci_low, diff_ci_high, p_value, verdict`` (see :func:`overview_tables`).
+        Where a measure has one value for every model and seed of a data set (e.g.
+        planted-motif recovery at a quick scale), every row's verdict is ``FLAT``: the
+        measure cannot move there, and a paired test of it says nothing.
     """
     frames = []
-    for kind, (measure, element, label, higher) in analyses.items():
-        table = tables.get(kind)
+    for kind, (table_kind, measure, element, label, higher) in analyses.items():
+        table = tables.get(table_kind)
         if table is None or table.empty:
             continue
         summary.require_columns(table, ("dataset", "augset", "stage", "seed", measure), kind)
@@ -145,11 +169,14 @@ def analysis_verdicts(
             result.insert(1, "label", label)
             result.insert(3, "metric", measure)
             result.insert(4, "higher_is_better", higher)
+            result = _with_verdicts(result)
+            if len(result) > 1 and values["value"].nunique() == 1:
+                result["verdict"] = FLAT
             frames.append(result)
     columns = ["analysis", "label", *OVERVIEW_COLUMNS]
     if not frames:
         return pd.DataFrame(columns=columns)
-    return _with_verdicts(pd.concat(frames, ignore_index=True))[columns]
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
 def overview_tables(
@@ -276,6 +303,7 @@ _STYLE = """<style>
 #evoaugflow-results .evo-analyses td:nth-child(2) { text-align: left; }
 #evoaugflow-results tr.evo-better td:last-child { color: #1a7f37; font-weight: bold; }
 #evoaugflow-results tr.evo-worse td:last-child { color: #cf222e; font-weight: bold; }
+#evoaugflow-results .evo-flat { color: #9a6700; }
 #evoaugflow-results .evo-dataset { display: flex; gap: 1em; align-items: flex-start;
   flex-wrap: wrap; }
 #evoaugflow-results .evo-thumbs a { display: inline-block; margin: 0 0.3em 0.3em 0; }
@@ -330,6 +358,14 @@ def overview_html(
             f'<div class="evo-thumbs">{"".join(thumbs)}</div></div>'
         )
         analyses = verdicts[verdicts["dataset"] == dataset]
+        flat = analyses[analyses["verdict"] == FLAT].drop_duplicates("analysis")
+        for _, measure in flat.iterrows():
+            parts.append(
+                f'<p class="evo-flat">{html.escape(measure["label"])}: '
+                f"{_number(measure['mean'])} for every model and seed. At this scale the "
+                "measure cannot move, so it cannot show an effect either way; a larger run "
+                "(config/benchmark.yaml) trains models where it can.</p>"
+            )
         if len(analyses):
             parts.append(
                 f'<table class="evo-analyses">{_HEADER.replace("<tr>", "<tr><th>analysis</th>", 1)}'
@@ -359,7 +395,8 @@ def write_overview(
     comparison : str or PathLike
         The main comparison table (tidy TSV, see :func:`evoaugflow.summary.collect`).
     analysis_tables : mapping of str to str or PathLike
-        The table of each analysis of `ANALYSES` that ran, by kind; others are ignored.
+        The table of each analysis of `ANALYSIS_TABLES` that ran, by kind; others are
+        ignored.
     figures : sequence of str or PathLike
         Figures to show as thumbnails: ``results/<kind>/<dataset>/<name>.png`` under its
         data set when ``<dataset>`` is one of ``datasets``, otherwise under all of them.
@@ -378,7 +415,7 @@ def write_overview(
     tables = {
         kind: summary.collect([table], kind)
         for kind, table in analysis_tables.items()
-        if kind in ANALYSES
+        if kind in ANALYSIS_TABLES
     }
     main, verdicts = overview_tables(summary.collect([comparison]), tables)
     by_dataset: dict[str, list] = {}

@@ -105,7 +105,9 @@ def test_analysis_verdicts_compare_each_measure_with_the_baseline():
         ("baseline", "stage1"): [0.20, 0.25, 0.22],
         ("evoaug", "finetune"): [0.40, 0.46, 0.41],
     }
+    # A real data set: no planted motifs to recover (NaN), so no "planted" row.
     filters = metrics_table(hit_rate).rename(columns={"value": "hit_rate"})
+    filters["planted_recovery"] = np.nan
     cagi = pd.concat(
         [
             metrics_table({k: [0.5, 0.6, 0.55] for k in hit_rate}).assign(element="mean"),
@@ -120,6 +122,26 @@ def test_analysis_verdicts_compare_each_measure_with_the_baseline():
     assert gained["diff_mean"].item() == pytest.approx(np.mean([0.20, 0.21, 0.19]))
     same = verdicts[(verdicts["analysis"] == "cagi5") & (verdicts["stage"] == "finetune")]
     assert same["mean"].item() == pytest.approx(0.55) and same["diff_mean"].item() == 0
+
+
+def test_a_measure_that_cannot_move_is_called_flat_on_the_page():
+    """Planted-motif recovery of 0.1 for every model and seed (one motif of ten, the
+    quick default's result) is no evidence: the verdict and the page say so."""
+    models = {("baseline", "stage1"): [0.1] * 3, ("evoaug", "finetune"): [0.1] * 3}
+    hit_rate = {("baseline", "stage1"): [0.20, 0.25, 0.22], ("evoaug", "finetune"): [0.4] * 3}
+    filters = metrics_table(hit_rate).rename(columns={"value": "hit_rate"})
+    filters["planted_recovery"] = metrics_table(models)["value"].to_numpy()
+    verdicts = report.analysis_verdicts({"filters": filters})
+    planted = verdicts[verdicts["analysis"] == "planted"]
+    assert len(planted) == 2 and (planted["verdict"] == report.FLAT).all()
+    assert (verdicts[verdicts["analysis"] == "filters"]["verdict"] != report.FLAT).all()
+    main, _ = report.overview_tables(summary.comparison_table(metrics_table()))
+    text = "".join(parse(report.overview_html(main, verdicts)).text)
+    assert "planted motifs recovered (fraction): 0.100 for every model and seed" in text
+    assert text.count("cannot move") == 1
+    # Real data: no planted motifs, no row.
+    real = report.analysis_verdicts({"filters": filters.assign(planted_recovery=np.nan)})
+    assert set(real["analysis"]) == {"filters"}
 
 
 def test_overview_requires_the_interval_columns():
