@@ -6,9 +6,10 @@ the same sweep spec is run two ways with the same per-trial recipe (stage 1 up t
 
 - the full grid: every candidate of ``evoaugflow.sweep.sweep_candidates`` (each
   augmentation at each strength, the combination at each count, soft and hard);
-- the Optuna search of ``evoaugflow.sweep.search`` (seeded TPE over the same ranges,
-  successive-halving pruner fed the validation score every epoch) with as many trials as
-  the grid has candidates, one worker.
+- the Optuna search of ``evoaugflow.sweep.search`` (seeded TPE over the same choices and
+  ranges, successive-halving pruner fed the validation AUROC every epoch) with as many
+  trials as the grid has candidates, one worker; once per ``--search-seeds`` seed, each
+  against the same grid.
 
 Both read a train/valid-only view (the test keys alias the validation split, as in the
 workflow) of a training subset of ``--train-size`` sequences; scores are the validation
@@ -16,7 +17,7 @@ metric (AUROC). The table gives the grid's best validation score, the score of t
 Optuna pick, their difference (Optuna - grid), the training epochs each spent and the
 ratio Optuna / grid.
 
-    python benchmarks/optuna_vs_grid.py --rest /work/shared/data/REST_200.h5
+    python benchmarks/optuna_vs_grid.py --train-size 1500 --epochs 5 --search-seeds 0 1 2
 """
 
 from __future__ import annotations
@@ -124,13 +125,30 @@ def grid(settings: dict, data, scratch: Path) -> tuple[float, str, int]:
     return best, best_name, epochs
 
 
+def _pick_name(study) -> str:
+    """The best trial's settings in the grid's naming (``deletion-30``, ``combo-2-soft``)."""
+    params = study.best_trial.params
+    choice = params.get("augment")
+    if choice == "combo":
+        return f"combo-{params['max_augs_per_seq']}-{'hard' if params['hard_aug'] else 'soft'}"
+    strength = next(value for key, value in params.items() if key.startswith(f"{choice}."))
+    return f"{choice}-{strength:g}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rest", default="/work/shared/data/REST_200.h5")
     parser.add_argument("--train-size", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=6, help="stage-1 max epochs")
     parser.add_argument("--finetune-epochs", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="data subset and training seed")
+    parser.add_argument(
+        "--search-seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="sampler seeds: one Optuna search each, against the same grid",
+    )
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -142,7 +160,7 @@ def main() -> None:
     for name, source in sources.items():
         data_path = view(source, work / f"{name}_view.h5", args.train_size, args.seed)
         data = load_dataset(data_path)
-        settings = {
+        settings: dict = {
             "dataset": name,
             "task": "binary",
             "model": "chip",
@@ -176,31 +194,35 @@ def main() -> None:
         started = time.perf_counter()
         grid_best, grid_name, grid_epochs = grid(settings, data, work / name / "grid")
         grid_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        journal = work / name / "optuna.journal"
-        search.run_worker(settings, data_path, journal, 0, scratch=work)
-        study = search.load_study(journal, settings)
-        optuna_seconds = time.perf_counter() - started
-        table = search.trials_table(study)
-        print(table.to_string(), flush=True)
-        optuna_epochs = int(table["epochs"].sum())
-        rows.append(
-            {
-                "dataset": name,
-                "grid_candidates": n_grid,
-                "grid_best_valid": round(grid_best, 4),
-                "grid_best": grid_name,
-                "optuna_trials": len(table),
-                "optuna_pruned": int((table["state"] == "PRUNED").sum()),
-                "optuna_pick_valid": round(study.best_value, 4),
-                "difference": round(study.best_value - grid_best, 4),
-                "grid_epochs": grid_epochs,
-                "optuna_epochs": optuna_epochs,
-                "epoch_ratio": round(optuna_epochs / grid_epochs, 3),
-                "grid_s": round(grid_seconds),
-                "optuna_s": round(optuna_seconds),
-            }
-        )
+        for search_seed in args.search_seeds:
+            settings["sweep"]["search"]["seed"] = search_seed
+            started = time.perf_counter()
+            journal = work / name / f"optuna-{search_seed}.journal"
+            search.run_worker(settings, data_path, journal, 0, scratch=work)
+            study = search.load_study(journal, settings)
+            optuna_seconds = time.perf_counter() - started
+            table = search.trials_table(study)
+            print(table.to_string(), flush=True)
+            optuna_epochs = int(table["epochs"].sum())
+            rows.append(
+                {
+                    "dataset": name,
+                    "grid_candidates": n_grid,
+                    "grid_best_valid": round(grid_best, 4),
+                    "grid_best": grid_name,
+                    "search_seed": search_seed,
+                    "optuna_trials": len(table),
+                    "optuna_pruned": int((table["state"] == "PRUNED").sum()),
+                    "optuna_pick": _pick_name(study),
+                    "optuna_pick_valid": round(study.best_value, 4),
+                    "difference": round(study.best_value - grid_best, 4),
+                    "grid_epochs": grid_epochs,
+                    "optuna_epochs": optuna_epochs,
+                    "epoch_ratio": round(optuna_epochs / grid_epochs, 3),
+                    "grid_s": round(grid_seconds),
+                    "optuna_s": round(optuna_seconds),
+                }
+            )
     shutil.rmtree(work, ignore_errors=True)
     frame = pd.DataFrame(rows)
     print(frame.to_markdown(index=False))
