@@ -16,6 +16,7 @@ import html
 import io
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
@@ -255,13 +256,19 @@ def _model_name(augset: str, stage: str) -> str:
     return f"{augset} + finetune" if stage == "finetune" else augset
 
 
+def _css_name(verdict: str) -> str:
+    """A verdict as a CSS class name: ``"flat: same value everywhere"`` ->
+    ``"flat-same-value-everywhere"``."""
+    return re.sub(r"[^a-z0-9]+", "-", verdict.lower()).strip("-")
+
+
 def _rows_html(frame: pd.DataFrame, labelled: bool = False) -> str:
     rows = []
     for row in frame.itertuples(index=False):
         reference = row.verdict == "reference"
         label = f"<td>{html.escape(row.label)}</td>" if labelled else ""
         rows.append(
-            f'<tr class="evo-{html.escape(row.verdict.replace(" ", "-"))}">{label}'
+            f'<tr class="evo-{_css_name(row.verdict)}">{label}'
             f"<td>{html.escape(_model_name(row.augset, row.stage))}</td>"
             f"<td>{_number(row.mean)} ± {_number(row.sd)}</td>"
             f"<td>{'' if reference else f'{row.diff_mean:+.3f}'}</td>"
@@ -303,7 +310,8 @@ _STYLE = """<style>
 #evoaugflow-results .evo-analyses td:nth-child(2) { text-align: left; }
 #evoaugflow-results tr.evo-better td:last-child { color: #1a7f37; font-weight: bold; }
 #evoaugflow-results tr.evo-worse td:last-child { color: #cf222e; font-weight: bold; }
-#evoaugflow-results .evo-flat { color: #9a6700; }
+#evoaugflow-results .evo-flat, #evoaugflow-results tr.evo-flat-same-value-everywhere td:last-child {
+  color: #9a6700; }
 #evoaugflow-results .evo-dataset { display: flex; gap: 1em; align-items: flex-start;
   flex-wrap: wrap; }
 #evoaugflow-results .evo-thumbs a { display: inline-block; margin: 0 0.3em 0.3em 0; }
