@@ -75,22 +75,27 @@ class EpochLoop:
     label: str
     verbose: bool
     checkpoint_path: Path
-    task: str = "binary"
+    task: str
     on_epoch_metric: str | None = None
 
+    def _outputs(self) -> tuple[float, torch.Tensor]:
+        _, _, x_valid, y_valid = self.splits
+        return _validate(
+            self.model, x_valid, y_valid, self.loss_fn, self.batch_size, self.bf16, self.device
+        )
+
     def valid_loss(self) -> float:
-        return self.validate()[0]
+        """The validation loss alone (no metric)."""
+        return self._outputs()[0]
 
     def validate(self) -> tuple[float, float]:
         """The validation loss and the score handed to ``on_epoch``, higher is better:
         ``on_epoch_metric`` on the validation split (mean over outputs, negated when
         lower is better), or minus the loss when no metric is named."""
-        _, _, x_valid, y_valid = self.splits
-        loss, outputs = _validate(
-            self.model, x_valid, y_valid, self.loss_fn, self.batch_size, self.bf16, self.device
-        )
+        loss, outputs = self._outputs()
         if self.on_epoch_metric is None:
             return loss, -loss
+        y_valid = self.splits[3]
         value = mean_metric(self.task, self.on_epoch_metric, y_valid.cpu(), outputs.cpu())
         return loss, value if higher_is_better(self.on_epoch_metric) else -value
 

@@ -26,7 +26,7 @@ from PIL import Image
 
 from evoaugflow import summary
 from evoaugflow.io import write_text_atomic
-from evoaugflow.stages import BASELINE, STAGE1
+from evoaugflow.stages import BASELINE, FINETUNE, STAGE1
 
 #: Width in pixels of the figure thumbnails on the landing page.
 THUMBNAIL_WIDTH = 240
@@ -253,7 +253,7 @@ def _interval(low: float, high: float) -> str:
 def _model_name(augset: str, stage: str) -> str:
     if augset == BASELINE and stage == STAGE1:
         return "baseline"
-    return f"{augset} + finetune" if stage == "finetune" else augset
+    return f"{augset} + {FINETUNE}" if stage == FINETUNE else augset
 
 
 def _css_name(verdict: str) -> str:

@@ -36,8 +36,6 @@ from evoaugflow.summary.tables import (
     write_tsv,
 )
 
-# The old private name, until evoaugflow.report calls paired_difference.
-
 __all__ = [
     "DATASIZE_COLUMNS",
     "METRIC_HIGHER_IS_BETTER",

@@ -79,10 +79,6 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
 METRIC_ORDER = tuple(name for names in TASK_METRICS.values() for name in names)
 
 
-# Names kept for the callers that still use them (plots, report, sweep): the facts are
-# evoaugflow.stages.BASELINE, STAGE1 and STAGES.
-
-
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     """Raise ``ValueError`` if ``frame`` lacks any of ``columns``.
 

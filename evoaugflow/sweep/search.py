@@ -228,7 +228,7 @@ def run_trial(
         if twin.state == optuna.trial.TrialState.PRUNED:
             raise optuna.TrialPruned(f"same settings as trial {twin.number}, which was pruned")
         return float(twin.value)
-    _, higher = metric_of(settings)
+    metric, higher = metric_of(settings)
     recipe = settings["recipe"]
     augmenter = Augmenter.from_config(spec)
     model = build_model(
@@ -255,7 +255,7 @@ def run_trial(
             folder / "stage1",
             augmenter=augmenter,
             on_epoch=on_epoch,
-            on_epoch_metric=metric_of(settings)[0],
+            on_epoch_metric=metric,
             verbose=verbose,
             **common,
             **recipe["stage1"],
@@ -280,7 +280,6 @@ def run_trial(
             spent["epochs"] += result["epochs_run"]
             trial.set_user_attr(EPOCHS_ATTR, spent["epochs"])
             model_path = result["model_path"]
-        metric, _ = metric_of(settings)
         table = evaluate(model_path, data, split=SWEEP_SPLIT, device=settings["device"])
         rows = table[(table["metric"] == metric) & (table["task"] == "mean")]
         return float(rows["value"].iloc[0])
