@@ -352,15 +352,31 @@ def test_sweep_then_study_uses_the_picked_settings(tmp_path):
     assert (picks["stage"] == "finetune").all()
     assert png_size(folder / "sweep.png") == (800, 450)
     # best_config.yaml holds the settings of the study's best completed trial.
+    # The best trial may have trained one augmentation alone or the combination: the
+    # expected spec is rebuilt from its drawn values, whichever it was.
     fragment = yaml.safe_load((folder / "best_config.yaml").read_text())
-    shift_max = fragment["datasets"]["chip_synth"]["augment_params"]["translocation"]["shift_max"]
     trials = pd.read_csv(folder / "trials.tsv", sep="\t")
     assert 3 <= len(trials) <= 4 and set(trials["worker"]) <= {0, 1}
     complete = trials[trials["state"] == "COMPLETE"]
     best = complete.loc[complete["value"].idxmax()]
-    assert shift_max == best["translocation.shift_max"] and 10 <= shift_max <= 20
-    # Stage 1 (at most 2 epochs) plus 1 finetune epoch per completed trial.
-    assert complete["epochs"].between(2, 3).all()
+    space = sweep.search_space(entry["sweep"], entry["augment_params"])
+    drawn = {d.name: best[d.name] for d in space if pd.notna(best.get(d.name))}
+    assert drawn["augment"] in {"translocation", "mutation", "combo"}
+    expected = sweep.spec_from_values(drawn, entry["sweep"], entry["augment_params"])
+    picked = fragment["augment_sets"]["from_sweep"]["augmentations"]
+    assert sorted(picked) == sorted(expected["augmentations"])
+    if "translocation" in picked:
+        shift_max = expected["augmentations"]["translocation"]["shift_max"]
+        assert 10 <= shift_max <= 20
+        assert (
+            fragment["datasets"]["chip_synth"]["augment_params"]["translocation"]["shift_max"]
+            == shift_max
+        )
+    # Stage 1 (at most 2 epochs) plus 1 finetune epoch per trained trial; a repeat of
+    # an earlier trial's settings is answered from it without training.
+    trained = complete["twin"].isna()
+    assert complete.loc[trained, "epochs"].between(2, 3).all()
+    assert (complete.loc[~trained, "epochs"] == 0).all()
     assert "Optuna study chip_synth-" in (folder / "best_config.yaml").read_text()
     for figure in ("optuna_history.png", "optuna_importance.png"):
         assert png_size(folder / figure) == (800, 450)
@@ -382,9 +398,7 @@ def test_sweep_then_study_uses_the_picked_settings(tmp_path):
         (tmp_path / "results/train/chip_synth/from_sweep/0/params.json").read_text()
     )
     augment = params["augment"]
-    assert augment["augmentations"]["translocation"]["shift_max"] == shift_max
-    assert augment["augmentations"]["mutation"]["mutate_frac"] == 0.05
-    assert augment["max_augs_per_seq"] == 2 and augment["hard_aug"] is False
+    assert augment == Augmenter.from_config(expected).to_config()
     assert (
         augment
         == Augmenter.from_config(
