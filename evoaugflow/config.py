@@ -175,10 +175,42 @@ def _semantic_problems(config: dict) -> list[str]:
             for key in ("onehot", "metadata"):
                 if not entry["cagi"].get(key):
                     problems.append(f"{where}.cagi.{key}: required when cagi.source is onehot")
+    problems += _schedule_problems(config)
     for name, item in config["vcf"].items():
         for dataset in item["datasets"]:
             if dataset not in config["datasets"]:
                 problems.append(f"vcf.{name}.datasets: '{dataset}' is not under datasets")
+    return problems
+
+
+def _schedule_problems(config: dict) -> list[str]:
+    """Stopping rules under which ReduceLROnPlateau's lower rate is never trained.
+
+    The scheduler lowers the rate after ``lr_patience + 1`` epochs without a lower
+    validation loss; early stopping ends the stage after ``early_stopping_patience``
+    such epochs. With ``early_stopping_patience <= lr_patience + 1`` (and a stage long
+    enough for the scheduler to act) the stage stops when the rate is first lowered:
+    the schedule does nothing, and the run keeps whichever early epoch a noisy
+    validation loss favoured (the seed spread of issue 15).
+    """
+    problems = []
+    for stage in STAGES:
+        recipes = [(f"training.{stage}", config["training"][stage])]
+        for name, entry in config["datasets"].items():
+            overrides = entry["training"][stage]
+            if {"early_stopping_patience", "lr_patience", "max_epochs"} & set(overrides):
+                recipes.append(
+                    (f"datasets.{name}.training.{stage}", stage_recipe(config, name, stage))
+                )
+        for where, recipe in recipes:
+            patience, lr_patience = recipe["early_stopping_patience"], recipe["lr_patience"]
+            if lr_patience + 1 < recipe["max_epochs"] and patience <= lr_patience + 1:
+                problems.append(
+                    f"{where}: early_stopping_patience={patience} stops the stage when "
+                    f"ReduceLROnPlateau (lr_patience={lr_patience}) first lowers the learning "
+                    f"rate, which is then never trained; set early_stopping_patience >= "
+                    f"{lr_patience + 2} or lr_patience <= {patience - 2} (the paper: 10 and 5)"
+                )
     return problems
 
 

@@ -77,6 +77,28 @@ def test_invalid_config_names_the_key_and_the_reason(edit, message):
         grid.validate_config(config, SCHEMA)
 
 
+def test_early_stopping_that_never_trains_the_lowered_rate_is_refused():
+    """ReduceLROnPlateau lowers the rate after lr_patience + 1 bad epochs; stopping then
+    keeps a noisy early epoch (issue 15's seed spread). Refused; a stage too short for
+    the scheduler to act, or one epoch more of patience, is accepted."""
+    config = load("config.yaml")
+    config["training"]["stage1"].update(early_stopping_patience=3, lr_patience=2)
+    with pytest.raises(ValueError, match=r"training\.stage1: early_stopping_patience=3 .*>= 4"):
+        grid.validate_config(config, SCHEMA)
+    config = load("config.yaml")
+    config["datasets"]["chip_synth"]["training"] = {"stage1": {"lr_patience": 4}}
+    with pytest.raises(
+        ValueError, match=r"datasets\.chip_synth\.training\.stage1: .*lr_patience=4"
+    ):
+        grid.validate_config(config, SCHEMA)
+    config = load("config.yaml")
+    stage1 = config["training"]["stage1"]
+    stage1.update(early_stopping_patience=stage1["lr_patience"] + 2)
+    grid.validate_config(config, SCHEMA)
+    stage1.update(early_stopping_patience=3, lr_patience=2, max_epochs=3)
+    grid.validate_config(config, SCHEMA)
+
+
 def test_augment_spec_takes_strengths_from_the_data_set():
     config = grid.validate_config(load("config.yaml"), SCHEMA)
     assert grid.augment_spec(config, "chip_synth", "baseline") is None

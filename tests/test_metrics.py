@@ -126,3 +126,20 @@ def test_constant_prediction_correlation_is_nan_with_warning():
 def test_bad_inputs(y_true, y_score, pattern):
     with pytest.raises(ValueError, match=pattern):
         classification_metrics(y_true, y_score)
+
+
+def test_training_and_evaluation_jobs_do_not_import_scipy_stats():
+    """scipy.stats costs ~1.4 s of start-up in every job that imports it (~100 jobs in a
+    3-seed default run): the metrics rank with pandas, the t-test imports it when run."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, evoaugflow.train, evoaugflow.evaluate, evoaugflow.predict,"
+        " evoaugflow.filters, evoaugflow.attribution, evoaugflow.variants;"
+        "print('scipy.stats' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evoaugflow.stages import BASELINE, STAGE1
 from evoaugflow.summary.tables import (
@@ -188,6 +187,10 @@ def paired_difference(values: pd.Series, reference: pd.Series | None, is_referen
     elif len(seeds) < 2:
         notes.append(f"paired t-test needs >= 2 seeds shared with the baseline, found {len(seeds)}")
     else:
+        # Imported here: training jobs import this package, and scipy.stats costs them
+        # ~1.4 s of start-up each.
+        from scipy import stats
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             test = stats.ttest_rel(values[seeds], reference[seeds])

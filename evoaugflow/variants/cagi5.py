@@ -7,7 +7,6 @@ import os
 import numpy as np
 import pandas as pd
 import torch
-from scipy import stats
 
 from evoaugflow.models import PREDICT_BATCH_SIZE
 from evoaugflow.summary import write_tsv
@@ -57,6 +56,8 @@ def cagi_correlations(df: pd.DataFrame) -> pd.DataFrame:
         & np.isfinite(df["effect"].astype(float))
         & np.isfinite(df["value"].astype(float))
     )
+    from scipy import stats  # here: the package's other jobs skip its ~1.4 s import
+
     rows = []
     for element, group in df.groupby("element", sort=False):
         keep = usable.loc[group.index]
