@@ -6,6 +6,12 @@ metric (task mean), the best epoch, the train and valid loss at the best epoch a
 seconds, then the mean and sd over seeds. Run one setting at a time (a loaded machine
 makes the seconds comparable only within one run).
 
+``--curves`` also scores every epoch's model on the validation split (the task metric)
+and on the test split, prints the per-epoch table, and the test metric and spread had the
+trainer kept the epoch of the best validation metric instead of the lowest validation
+loss (what the trainer does): it tells noise in the stopping rules from noise in the
+data. Scoring the test split every epoch is for this diagnosis only.
+
 Usage::
 
     python benchmarks/seed_power.py results/data/deepstarr_synth/data.h5 --model deepstarr \
@@ -25,7 +31,9 @@ import torch
 
 from evoaugflow.augment import Augmenter
 from evoaugflow.data import load_dataset
+from evoaugflow.metrics import mean_metric
 from evoaugflow.models import get_model
+from evoaugflow.predict import predict
 from evoaugflow.train import evaluate, train_stage
 
 
@@ -47,11 +55,16 @@ def main():
         default=None,
         help="augmentation spec of Augmenter.from_config as JSON (default: none, the baseline)",
     )
+    parser.add_argument(
+        "--curves",
+        action="store_true",
+        help="score each epoch on valid and test; print the select-by-metric counterfactual",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = load_dataset(args.data, downsample=args.downsample)
     metric = "pearson" if args.task == "regression" else "auroc"
-    rows = []
+    rows, curves = [], []
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as folder:
             torch.manual_seed(seed)
@@ -63,6 +76,16 @@ def main():
                 data.n_tasks,
                 **json.loads(args.model_kwargs),
             )
+            scores = []
+
+            def score_epoch(epoch, valid_metric, model=model, augmenter=augmenter, scores=scores):
+                test = predict(
+                    model, data.x_test, device="cpu", augmenter=augmenter, task=args.task
+                )
+                scores.append((valid_metric, mean_metric(args.task, metric, data.y_test, test)))
+                model.train()
+                return False
+
             start = time.perf_counter()
             train_stage(
                 model,
@@ -78,10 +101,17 @@ def main():
                 seed=seed,
                 device="cpu",
                 verbose=False,
+                on_epoch=score_epoch if args.curves else None,
+                on_epoch_metric=metric if args.curves else None,
             )
             seconds = time.perf_counter() - start
             history = pd.read_csv(Path(folder) / "history.tsv", sep="\t")
             best = history.loc[history["valid_loss"].idxmin()]
+            if args.curves:
+                history[f"valid_{metric}"] = [valid for valid, _ in scores]
+                history[f"test_{metric}"] = [test for _, test in scores]
+                history.insert(0, "seed", seed)
+                curves.append(history)
             table = evaluate(Path(folder) / "model.pt", data, device="cpu")
             value = table[(table["metric"] == metric) & (table["task"] == "mean")]["value"]
             rows.append(
@@ -104,6 +134,16 @@ def main():
     frame = pd.DataFrame(rows)
     values = frame[f"test_{metric}"]
     print(f"{metric}: mean {values.mean():.4f} sd {values.std(ddof=1):.4f} over {len(frame)} seeds")
+    if curves:
+        table = pd.concat(curves, ignore_index=True)
+        columns = ["seed", "epoch", "lr", "train_loss", "valid_loss", f"valid_{metric}"]
+        print(table[[*columns, f"test_{metric}"]].round(4).to_string(index=False))
+        picks = table.loc[table.groupby("seed")[f"valid_{metric}"].idxmax()]
+        kept = picks[f"test_{metric}"]
+        print(
+            f"kept by best valid {metric} instead: epochs {picks['epoch'].tolist()}, test "
+            f"{[round(v, 4) for v in kept]}, mean {kept.mean():.4f} sd {kept.std(ddof=1):.4f}"
+        )
     print(
         f"settings: {vars(args)}; median seconds per epoch "
         f"{np.median(frame['seconds'] / frame['epochs']):.1f}"
