@@ -16,7 +16,7 @@ import jsonschema
 
 from evoaugflow.augment_params import RANGE_PAIRS, default_max_augs, length_problems
 from evoaugflow.io import load_yaml
-from evoaugflow.stages import STAGE_FOLDER, STAGES
+from evoaugflow.stages import STAGE_FOLDER, STAGES, lowered_rate_problem
 from evoaugflow.sweep.plan import (  # noqa: F401 (re-exported: the workflow reads them here)
     from_sweep_sets,
     sweep_augment_spec,
@@ -184,15 +184,8 @@ def _semantic_problems(config: dict) -> list[str]:
 
 
 def _schedule_problems(config: dict) -> list[str]:
-    """Stopping rules under which ReduceLROnPlateau's lower rate is never trained.
-
-    The scheduler lowers the rate after ``lr_patience + 1`` epochs without a lower
-    validation loss; early stopping ends the stage after ``early_stopping_patience``
-    such epochs. With ``early_stopping_patience <= lr_patience + 1`` (and a stage long
-    enough for the scheduler to act) the stage stops when the rate is first lowered:
-    the schedule does nothing, and the run keeps whichever early epoch a noisy
-    validation loss favoured (the seed spread of issue 15).
-    """
+    """Stopping rules under which ReduceLROnPlateau's lower rate is never trained
+    (:func:`evoaugflow.stages.lowered_rate_problem`), per stage recipe."""
     problems = []
     for stage in STAGES:
         recipes = [(f"training.{stage}", config["training"][stage])]
@@ -203,14 +196,11 @@ def _schedule_problems(config: dict) -> list[str]:
                     (f"datasets.{name}.training.{stage}", stage_recipe(config, name, stage))
                 )
         for where, recipe in recipes:
-            patience, lr_patience = recipe["early_stopping_patience"], recipe["lr_patience"]
-            if lr_patience + 1 < recipe["max_epochs"] and patience <= lr_patience + 1:
-                problems.append(
-                    f"{where}: early_stopping_patience={patience} stops the stage when "
-                    f"ReduceLROnPlateau (lr_patience={lr_patience}) first lowers the learning "
-                    f"rate, which is then never trained; set early_stopping_patience >= "
-                    f"{lr_patience + 2} or lr_patience <= {patience - 2} (the paper: 10 and 5)"
-                )
+            problem = lowered_rate_problem(
+                recipe["early_stopping_patience"], recipe["lr_patience"], recipe["max_epochs"]
+            )
+            if problem:
+                problems.append(f"{where}: {problem}")
     return problems
 
 

@@ -40,3 +40,31 @@ def stage_dir(
     if stage not in STAGE_FOLDER:
         raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
     return STAGE_DIR.format(folder=STAGE_FOLDER[stage], dataset=dataset, augset=augset, seed=seed)
+
+
+def lowered_rate_problem(
+    early_stopping_patience: int, lr_patience: int, max_epochs: int
+) -> str | None:
+    """Why a stage's stopping rules never train a lowered learning rate, or None.
+
+    ReduceLROnPlateau lowers the rate after ``lr_patience + 1`` epochs without a lower
+    validation loss; early stopping ends the stage after ``early_stopping_patience`` such
+    epochs. With ``early_stopping_patience <= lr_patience + 1`` in a stage long enough for
+    the scheduler to act (``max_epochs > lr_patience + 1``), the stage stops when the rate
+    is first lowered: the schedule does nothing and the run keeps whichever early epoch a
+    noisy validation loss favoured (issue 15: the Basset-like seed spread, docs/benchmark.md).
+
+    Returns
+    -------
+    str or None
+        The problem and both fixes, in words (the caller names the key); None when the
+        lowered rate trains at least one epoch or the scheduler cannot act.
+    """
+    if lr_patience + 1 >= max_epochs or early_stopping_patience > lr_patience + 1:
+        return None
+    return (
+        f"early_stopping_patience={early_stopping_patience} stops the stage when "
+        f"ReduceLROnPlateau (lr_patience={lr_patience}) first lowers the learning rate, "
+        f"which is then never trained; set early_stopping_patience >= {lr_patience + 2} "
+        f"or lr_patience <= {early_stopping_patience - 2} (the paper: 10 and 5)"
+    )

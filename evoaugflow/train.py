@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -59,7 +60,7 @@ from evoaugflow.models import TASKS, build_model, reset_model
 from evoaugflow.predict import _positive_int, evaluate, load_model, predict
 from evoaugflow.record import RunRecord, code_fingerprint, data_fingerprint, environment, run_record
 from evoaugflow.runtime import fast_cpu_steps, resolve_device, say
-from evoaugflow.stages import FINETUNE, STAGE1, STAGES
+from evoaugflow.stages import FINETUNE, STAGE1, STAGES, lowered_rate_problem
 from evoaugflow.summary.tables import TASK_METRICS
 
 __all__ = [
@@ -126,6 +127,12 @@ def _check_arguments(model, data, augmenter, init_from, keep_start, settings: di
         ("seed", 0),
     ):
         _positive_int(name, settings[name], minimum)
+    schedule = lowered_rate_problem(
+        settings["early_stopping_patience"], settings["lr_patience"], settings["max_epochs"]
+    )
+    if schedule:
+        # A warning, not an error: the workflow's config check refuses it before any job.
+        warnings.warn(f"train_stage: {schedule}", stacklevel=3)
     device = resolve_device(settings["device"])
     if settings["bf16"] and device.type != "cuda":
         raise ValueError(f"bf16=True needs a CUDA device, got {device}: pass bf16=False")

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -301,6 +302,40 @@ def test_early_stopping_keeps_best_weights(tmp_path, one_thread):
     probs = torch.from_numpy(predict(model, data.x_valid, device="cpu")).double()
     loss = torch.nn.functional.binary_cross_entropy(probs, data.y_valid.double()).item()
     assert loss == pytest.approx(summary["best_valid_loss"], rel=1e-4)
+
+
+def test_stopping_as_the_rate_drops_is_warned_and_trains_no_lowered_rate(tmp_path, one_thread):
+    """early_stopping_patience <= lr_patience + 1: the stage stops when the scheduler
+    first lowers the rate, so every epoch ran at the starting rate (issue 15)."""
+    data = toy_data(n_train=200)
+    data.y_valid = torch.from_numpy(
+        np.random.default_rng(5).integers(0, 2, size=(100, 1)).astype(np.float32)
+    )
+    settings = dict(task="binary", lr=1e-2, max_epochs=40, batch_size=50, device="cpu")
+    with pytest.warns(UserWarning, match=r"early_stopping_patience=2 .* never trained"):
+        summary = train_stage(
+            toy_model(),
+            data,
+            tmp_path / "trap",
+            early_stopping_patience=2,
+            lr_patience=1,
+            verbose=False,
+            **settings,
+        )
+    history = pd.read_csv(tmp_path / "trap" / "history.tsv", sep="\t")
+    assert summary["stopped_early"] and (history.lr == 1e-2).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train_stage(
+            toy_model(),
+            data,
+            tmp_path / "ok",
+            early_stopping_patience=3,
+            lr_patience=1,
+            verbose=False,
+            **settings,
+        )
+    assert (pd.read_csv(tmp_path / "ok" / "history.tsv", sep="\t").lr < 1e-2).any()
 
 
 def test_augmented_stage1_then_finetune(tmp_path, device):
