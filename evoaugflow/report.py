@@ -209,8 +209,21 @@ def overview_tables(
         columns existed: rerun the ``summarize`` rule).
     """
     summary.require_columns(comparison, OVERVIEW_COLUMNS[:-1], "comparison")
-    main = _with_verdicts(comparison)[list(OVERVIEW_COLUMNS)].reset_index(drop=True)
-    return main, analysis_verdicts(tables or {})
+    main = _with_verdicts(_main_metric_rows(comparison))[list(OVERVIEW_COLUMNS)]
+    return main.reset_index(drop=True), analysis_verdicts(tables or {})
+
+
+def _main_metric_rows(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The rows of each data set's main metric: the first of ``summary.METRIC_ORDER``
+    it has (AUROC for a binary task, Pearson for a regression), else its first metric."""
+
+    def main_of(metrics: pd.Series) -> str:
+        present = set(metrics)
+        known = [name for name in summary.METRIC_ORDER if name in present]
+        return known[0] if known else metrics.iloc[0]
+
+    chosen = comparison.groupby("dataset")["metric"].transform(main_of)
+    return comparison[comparison["metric"].eq(chosen)]
 
 
 def thumbnail_uri(path: str | os.PathLike, width: int = THUMBNAIL_WIDTH) -> str:

@@ -100,6 +100,27 @@ def test_overview_tables_give_each_model_its_verdict():
     assert verdicts.empty
 
 
+def test_the_page_shows_each_data_set_s_main_metric_only():
+    """The landing page's table is headed by one metric: the other metrics' rows (AUPR,
+    Spearman, MSE) stay in comparison.tsv and off the page, whatever their order."""
+    aupr = metrics_table(metric="aupr")
+    aupr["value"] -= 0.2
+    deepstarr = pd.concat(
+        [metrics_table(dataset="ds", metric=name) for name in ("mse", "spearman", "pearson")]
+    )
+    comparison = summary.comparison_table(pd.concat([aupr, metrics_table(), deepstarr]))
+    main, _ = report.overview_tables(comparison)
+    assert main.groupby("dataset")["metric"].unique().map(list).to_dict() == {
+        "chip": ["auroc"],
+        "ds": ["pearson"],
+    }
+    assert len(main) == 6
+    page = report.overview_html(main, pd.DataFrame(columns=["dataset", "verdict"]))
+    means = comparison.set_index(["dataset", "metric", "augset", "stage"])["mean"]
+    for metric, shown in (("auroc", True), ("aupr", False)):
+        assert (f"{means['chip', metric, 'baseline', 'stage1']:.3f}" in page) is shown
+
+
 def test_analysis_verdicts_compare_each_measure_with_the_baseline():
     hit_rate = {
         ("baseline", "stage1"): [0.20, 0.25, 0.22],
@@ -235,6 +256,9 @@ def test_dot_test_overview_matches_the_comparison(dot_test_run):
     tested = tested[~((tested["augset"] == "baseline") & (tested["stage"] == "stage1"))]
     # Two models (EvoAug, EvoAug + finetune) per data set and metric of its task.
     assert len(tested) == 2 * len(comparison.groupby(["dataset", "metric"]))
+    # The page shows each data set's main metric (AUROC, Pearson) only.
+    tested = tested[tested["metric"].isin(["auroc", "pearson"])]
+    assert set(tested["dataset"]) == {"chip_synth", "deepstarr_synth", "basset_synth"}
     assert (tested["diff_ci_low"] <= tested["diff_mean"]).all()
     assert (tested["diff_mean"] <= tested["diff_ci_high"]).all()
     parsed = parse((dot_test_run / "results/summary/overview.html").read_text())
