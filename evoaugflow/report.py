@@ -195,7 +195,9 @@ def overview_tables(
     Returns
     -------
     main : pandas.DataFrame
-        ``OVERVIEW_COLUMNS``, one row per dataset, augset and stage: the main metric's
+        ``OVERVIEW_COLUMNS`` and ``summary.ORACLE_COMPARISON_COLUMNS`` (the truth
+        function's ceiling and the share of the baseline's gap to it that a model closes,
+        NaN for real data), one row per dataset, augset and stage: the main metric's
         mean and sd over seeds, the mean paired difference to the baseline (same seed),
         its 95% t interval, the paired t-test's p-value and a verdict (``better``,
         ``worse``, ``no clear difference``, ``untested``, ``reference``).
@@ -209,7 +211,12 @@ def overview_tables(
         columns existed: rerun the ``summarize`` rule).
     """
     summary.require_columns(comparison, OVERVIEW_COLUMNS[:-1], "comparison")
-    main = _with_verdicts(_main_metric_rows(comparison))[list(OVERVIEW_COLUMNS)]
+    main = _with_verdicts(_main_metric_rows(comparison))
+    # The truth function's ceiling (synthetic data only); NaN where it is unknown.
+    ceiling = [name for name in summary.ORACLE_COMPARISON_COLUMNS if name in main]
+    main = main[[*OVERVIEW_COLUMNS, *ceiling]].reindex(
+        columns=[*OVERVIEW_COLUMNS, *summary.ORACLE_COMPARISON_COLUMNS]
+    )
     return main.reset_index(drop=True), analysis_verdicts(tables or {})
 
 
@@ -290,6 +297,23 @@ def _rows_html(frame: pd.DataFrame, labelled: bool = False) -> str:
             f"<td>{html.escape(row.verdict)}</td></tr>"
         )
     return "".join(rows)
+
+
+def _ceiling_html(frame: pd.DataFrame) -> str:
+    """The truth function's score and each model's share of the baseline's gap to it
+    closed, as one sentence; empty for a data set without a known truth (real data)."""
+    if "oracle" not in frame or frame["oracle"].isna().all():
+        return ""
+    closed = [
+        f"{html.escape(_model_name(row.augset, row.stage))} {_number(row.gap_closed, 2)}"
+        for row in frame.itertuples(index=False)
+        if row.verdict != "reference"
+    ]
+    return (
+        f'<p class="evo-ceiling">Ceiling (the generator\'s truth function on the same split): '
+        f"{_number(float(frame['oracle'].iloc[0]))}. Share of the baseline's gap to it "
+        f"closed: {', '.join(closed) or 'no augmented model'}.</p>"
+    )
 
 
 def _thumbnails(paths: Sequence[str | os.PathLike]) -> list[str]:
@@ -375,6 +399,7 @@ def overview_html(
         parts.append(
             f'<h3 id="evo-{html.escape(dataset)}">{html.escape(dataset)} '
             f"<small>({html.escape(metric)}, {direction} is better)</small></h3>"
+            f"{_ceiling_html(frame)}"
             f'<div class="evo-dataset"><table>{_HEADER}{_rows_html(frame)}</table>'
             f'<div class="evo-thumbs">{"".join(thumbs)}</div></div>'
         )

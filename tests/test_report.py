@@ -90,7 +90,7 @@ def test_verdict_reads_the_interval_in_the_metric_direction(low, high, higher, e
 
 def test_overview_tables_give_each_model_its_verdict():
     main, verdicts = report.overview_tables(summary.comparison_table(metrics_table()))
-    assert list(main.columns) == list(report.OVERVIEW_COLUMNS)
+    assert list(main.columns) == [*report.OVERVIEW_COLUMNS, *summary.ORACLE_COMPARISON_COLUMNS]
     models = zip(main["augset"], main["stage"], strict=True)
     assert dict(zip(models, main["verdict"], strict=True)) == {
         ("baseline", "stage1"): "reference",
@@ -119,6 +119,32 @@ def test_the_page_shows_each_data_set_s_main_metric_only():
     means = comparison.set_index(["dataset", "metric", "augset", "stage"])["mean"]
     for metric, shown in (("auroc", True), ("aupr", False)):
         assert (f"{means['chip', metric, 'baseline', 'stage1']:.3f}" in page) is shown
+
+
+def test_the_page_names_the_ceiling_and_the_gap_each_model_closes():
+    """Synthetic data: the truth function's score and each model's share of the baseline's
+    gap to it; real data (no oracle): no sentence."""
+    comparison = summary.comparison_table(metrics_table())
+    oracle = pd.DataFrame(
+        {
+            "dataset": ["chip"],
+            "split": ["test"],
+            "metric": ["auroc"],
+            "task": ["mean"],
+            "value": [0.95],
+            "score": ["probability"],
+        }
+    )
+    main, _ = report.overview_tables(summary.add_oracle_columns(comparison, oracle))
+    page = report.overview_html(main, pd.DataFrame(columns=["dataset", "verdict"]))
+    finetune = row(main, "evoaug", "finetune")
+    expected = (finetune["mean"] - 0.8175) / (0.95 - 0.8175)
+    assert finetune["gap_closed"] == pytest.approx(expected)
+    assert "Ceiling (the generator's truth function on the same split): 0.950" in page
+    assert f"evoaug + finetune {expected:.2f}" in page
+    real, _ = report.overview_tables(comparison)
+    assert real["oracle"].isna().all()
+    assert "Ceiling" not in report.overview_html(real, pd.DataFrame(columns=["dataset", "verdict"]))
 
 
 def test_analysis_verdicts_compare_each_measure_with_the_baseline():
