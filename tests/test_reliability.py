@@ -205,12 +205,16 @@ def test_interrupted_training_resumes_to_the_same_weights(straight8, tmp_path, w
     except ProcessLookupError:  # it finished first (possible after the last epoch)
         assert wait_for == "epoch 8/8"
     process.wait(timeout=120)
-    if sig == signal.SIGINT:
-        # Ctrl-C: Snakemake stops the job; nothing that looks final is left.
-        assert not (workdir / target).exists()
     done = torch.load(workdir / STAGE1 / "checkpoint.pt", weights_only=True)
     if not done["finished"]:
+        # Stopped mid-training (SIGKILL, or Ctrl-C: Snakemake stops the job): nothing
+        # that looks final is left.
         assert not any((workdir / STAGE1 / name).exists() for name in OUTPUTS)
+    elif sig == signal.SIGINT and (workdir / target).exists():
+        # On a loaded machine the job can finish its last 5 tiny epochs before the
+        # interrupt reaches it (seen once in 62 slow tests at load 5): then model.pt is
+        # the finished run's, never a half-trained one.
+        assert same_weights(weights(workdir / target), straight8)
     # What a user does after a crash: unlock, then rerun (incomplete jobs are redone).
     assert snakemake(workdir, "--unlock", "--configfile", "config.yaml").returncode == 0
     run(workdir, "--rerun-incomplete", target=target)
