@@ -34,6 +34,7 @@ from evoaugflow.data import load_dataset
 from evoaugflow.metrics import mean_metric
 from evoaugflow.models import get_model
 from evoaugflow.predict import predict
+from evoaugflow.summary import main_metric
 from evoaugflow.train import evaluate, train_stage
 
 
@@ -63,7 +64,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = load_dataset(args.data, downsample=args.downsample)
-    metric = "pearson" if args.task == "regression" else "auroc"
+    metric = main_metric(args.task)[0]
     rows, curves = [], []
     for seed in args.seeds:
         with tempfile.TemporaryDirectory() as folder:

@@ -211,25 +211,19 @@ def overview_tables(
         columns existed: rerun the ``summarize`` rule).
     """
     summary.require_columns(comparison, OVERVIEW_COLUMNS[:-1], "comparison")
-    main = _with_verdicts(_main_metric_rows(comparison))
-    # The truth function's ceiling (synthetic data only); NaN where it is unknown.
-    ceiling = [name for name in summary.ORACLE_COMPARISON_COLUMNS if name in main]
-    main = main[[*OVERVIEW_COLUMNS, *ceiling]].reindex(
+    # The truth function's ceiling columns are NaN where it is unknown (or not in the table).
+    main = _with_verdicts(_main_metric_rows(comparison)).reindex(
         columns=[*OVERVIEW_COLUMNS, *summary.ORACLE_COMPARISON_COLUMNS]
     )
     return main.reset_index(drop=True), analysis_verdicts(tables or {})
 
 
 def _main_metric_rows(comparison: pd.DataFrame) -> pd.DataFrame:
-    """The rows of each data set's main metric: the first of ``summary.METRIC_ORDER``
-    it has (AUROC for a binary task, Pearson for a regression), else its first metric."""
-
-    def main_of(metrics: pd.Series) -> str:
-        present = set(metrics)
-        known = [name for name in summary.METRIC_ORDER if name in present]
-        return known[0] if known else metrics.iloc[0]
-
-    chosen = comparison.groupby("dataset")["metric"].transform(main_of)
+    """The rows of each data set's main metric (``summary.main_metric`` of the task its
+    metrics belong to: AUROC or Pearson)."""
+    chosen = comparison.groupby("dataset")["metric"].transform(
+        lambda metrics: summary.main_metric(summary.task_of_metrics(metrics))[0]
+    )
     return comparison[comparison["metric"].eq(chosen)]
 
 

@@ -33,6 +33,7 @@ from evoaugflow.summary.tables import (
     main_metric,
     require_columns,
     sort_runs,
+    task_of_metrics,
     write_tsv,
 )
 
@@ -55,6 +56,7 @@ __all__ = [
     "require_columns",
     "seed_summary",
     "sort_runs",
+    "task_of_metrics",
     "split_means",
     "write_tsv",
 ]

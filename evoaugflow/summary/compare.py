@@ -21,6 +21,7 @@ from evoaugflow.summary.tables import (
     main_metric,
     require_columns,
     sort_runs,
+    task_of_metrics,
 )
 
 #: Columns of :func:`datasize_table` (also of the empty table written without a sweep).
@@ -145,7 +146,7 @@ def _resolve_metrics(
     present), main metric first."""
     present = set(frame["metric"])
     if metric is None:
-        task = "binary" if "auroc" in present else "regression"
+        task = task_of_metrics(present)
         names = [name for name in TASK_METRICS[task] if name in present]
         if not names:
             names = [main_metric(task)[0]]

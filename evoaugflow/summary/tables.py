@@ -176,6 +176,12 @@ def higher_is_better(metric: str) -> bool:
     return METRIC_HIGHER_IS_BETTER[metric]
 
 
+def task_of_metrics(metrics: Iterable[str]) -> str:
+    """The task kind a table's metric names belong to: ``"binary"`` where ``auroc`` is
+    among them, else ``"regression"``."""
+    return "binary" if "auroc" in set(metrics) else "regression"
+
+
 def main_metric(task: str) -> tuple[str, bool]:
     """Return the headline metric of a task type and whether higher is better.
 

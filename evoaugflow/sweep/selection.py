@@ -60,7 +60,7 @@ def require_validation_split(split: str) -> str:
 
 def _metric_for(present: set, metric: str | None, dataset: str) -> str:
     if metric is None:
-        metric = summary.main_metric("binary" if "auroc" in present else "regression")[0]
+        metric = summary.main_metric(summary.task_of_metrics(present))[0]
     else:
         summary.higher_is_better(metric)
     if metric not in present:
