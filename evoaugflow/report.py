@@ -181,7 +181,9 @@ def analysis_verdicts(
 
 
 def overview_tables(
-    comparison: pd.DataFrame, tables: Mapping[str, pd.DataFrame] | None = None
+    comparison: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame] | None = None,
+    source: str = "comparison",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The landing page's two tables: the main comparison and the analyses' verdicts.
 
@@ -191,6 +193,8 @@ def overview_tables(
         Output of :func:`evoaugflow.summary.comparison_table` (``comparison.tsv``).
     tables : mapping of str to pandas.DataFrame, optional
         Analysis summary tables for :func:`analysis_verdicts`.
+    source : str, default "comparison"
+        What ``comparison`` is called in an error (e.g. its file).
 
     Returns
     -------
@@ -210,7 +214,9 @@ def overview_tables(
         If ``comparison`` lacks a column (e.g. a table written before the interval
         columns existed: rerun the ``summarize`` rule).
     """
-    summary.require_columns(comparison, OVERVIEW_COLUMNS[:-1], "comparison")
+    summary.require_columns(
+        comparison, OVERVIEW_COLUMNS[:-1], f"{source} (rerun rule summarize to rewrite it)"
+    )
     # The truth function's ceiling columns are NaN where it is unknown (or not in the table).
     main = _with_verdicts(_main_metric_rows(comparison)).reindex(
         columns=[*OVERVIEW_COLUMNS, *summary.ORACLE_COMPARISON_COLUMNS]
@@ -457,7 +463,7 @@ def write_overview(
         for kind, table in analysis_tables.items()
         if kind in ANALYSIS_TABLES
     }
-    main, verdicts = overview_tables(summary.collect([comparison]), tables)
+    main, verdicts = overview_tables(summary.collect([comparison]), tables, str(comparison))
     by_dataset: dict[str, list] = {}
     for figure in figures:
         parts = Path(figure).parts

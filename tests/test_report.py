@@ -198,6 +198,8 @@ def test_overview_requires_the_interval_columns():
     old = summary.comparison_table(metrics_table()).drop(columns=["diff_ci_low"])
     with pytest.raises(ValueError, match="diff_ci_low"):
         report.overview_tables(old)
+    with pytest.raises(ValueError, match=r"^old\.tsv \(rerun rule summarize.*diff_ci_low"):
+        report.overview_tables(old, source="old.tsv")
 
 
 class _Page(HTMLParser):
