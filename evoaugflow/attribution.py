@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedLocator, MaxNLocator
 from tqdm.auto import tqdm
 
 from evoaugflow.augment_kernels import random_dna
@@ -28,6 +28,7 @@ from evoaugflow.data import load_dataset
 from evoaugflow.io import atomic_path, write_tsv
 from evoaugflow.meme import ALPHABET, Motif
 from evoaugflow.metrics import auroc
+from evoaugflow.plots.logo import draw_logo
 from evoaugflow.predict import load_model
 from evoaugflow.runtime import resolve_device
 
@@ -235,14 +236,13 @@ def _logo_frame(matrix: np.ndarray) -> pd.DataFrame:
 
 
 def _draw_logo(ax, frame: pd.DataFrame) -> None:
-    import logomaker
-
-    logomaker.Logo(frame, ax=ax, color_scheme="classic", baseline_width=0.5)
+    # Logomaker's glyph placement, one path per letter (see evoaugflow.plots.logo).
+    draw_logo(ax, frame.to_numpy())
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def _new_grid(n_rows: int, n_cols: int) -> tuple[Figure, np.ndarray]:
-    figure = Figure(figsize=LOGO_FIGSIZE_INCHES, dpi=DPI, layout="constrained")
+def _new_grid(n_rows: int, n_cols: int, layout: str | None = "constrained"):
+    figure = Figure(figsize=LOGO_FIGSIZE_INCHES, dpi=DPI, layout=layout)
     FigureCanvasAgg(figure)
     return figure, figure.subplots(n_rows, n_cols, squeeze=False)
 
@@ -355,7 +355,10 @@ def plot_filter_logos(
     shown = [motifs[index] for index in np.argsort(q_of, kind="stable")[:max_filters]]
 
     n_rows = -(-len(shown) // n_cols)
-    figure, axes = _new_grid(n_rows, min(n_cols, len(shown)))
+    # Fixed margins, not the constrained layout: its tight boxes of 32 panels' ticks
+    # took longer than the logos (benchmarks/logos.py).
+    figure, axes = _new_grid(n_rows, min(n_cols, len(shown)), layout=None)
+    figure.subplots_adjust(left=0.045, right=0.995, bottom=0.08, top=0.86, wspace=0.3, hspace=0.9)
     for ax in axes.ravel()[len(shown) :]:
         ax.set_axis_off()
     for ax, motif in zip(axes.ravel(), shown, strict=False):
@@ -370,6 +373,8 @@ def plot_filter_logos(
             match = "no match"
         ax.set_title(f"{motif.id} (n={motif.nsites})\n{match}", fontsize=7)
         ax.tick_params(labelsize=6)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+        ax.yaxis.set_major_locator(FixedLocator([0, 1, 2]))
     for ax in axes[:, 0]:
         ax.set_ylabel("bits", fontsize=7)
     for ax in axes[-1, :]:

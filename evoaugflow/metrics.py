@@ -128,6 +128,20 @@ def _pearson(x: np.ndarray, y: np.ndarray, metric: str) -> float:
     return float(np.clip((x_centred * y_centred).sum() / denominator, -1.0, 1.0))
 
 
+def pearson(x, y) -> float:
+    """Pearson correlation of two 1-D arrays (NaN with a warning when one is constant)."""
+    return _pearson(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), "pearson")
+
+
+def spearman(x, y) -> float:
+    """Spearman correlation of two 1-D arrays: Pearson of their average ranks (as scipy)."""
+    return _pearson(
+        _average_ranks(np.asarray(x, dtype=np.float64)),
+        _average_ranks(np.asarray(y, dtype=np.float64)),
+        "spearman",
+    )
+
+
 def classification_metrics(y_true, y_score) -> pd.DataFrame:
     """AUROC and AUPR per task and their mean.
 
@@ -178,13 +192,8 @@ def regression_metrics(y_true, y_pred) -> pd.DataFrame:
     return _tidy(
         {
             "mse": ((true - pred) ** 2).mean(axis=0),
-            "pearson": np.array([_pearson(true[:, t], pred[:, t], "pearson") for t in tasks]),
-            "spearman": np.array(
-                [
-                    _pearson(_average_ranks(true[:, t]), _average_ranks(pred[:, t]), "spearman")
-                    for t in tasks
-                ]
-            ),
+            "pearson": np.array([pearson(true[:, t], pred[:, t]) for t in tasks]),
+            "spearman": np.array([spearman(true[:, t], pred[:, t]) for t in tasks]),
         }
     )
 

@@ -375,3 +375,66 @@ def test_optuna_figures_are_pngs_of_fixed_size(tmp_path):
     single.optimize(lambda t: t.suggest_float("x", 0, 1), 1)
     _, text = plots.plot_optuna(single, tmp_path / "h1.png", tmp_path / "i1.png")
     assert png_size(text) == plots.FIGURE_PIXELS
+
+
+# --- logos: evoaugflow.plots.logo places glyphs exactly as logomaker.Logo does ---
+
+
+def _logomaker_outlines(values):
+    """Per letter, Logomaker's glyph outlines ordered (upright first, then by position)."""
+    import logomaker
+    from matplotlib.figure import Figure
+
+    figure = Figure()
+    ax = figure.subplots()
+    logo = logomaker.Logo(pd.DataFrame(values, columns=list("ACGT")), ax=ax, color_scheme="classic")
+    outlines = {}
+    for letter in "ACGT":
+        glyphs = [logo.glyph_df.loc[p, letter] for p in range(len(values))]
+        glyphs = sorted((g for g in glyphs if g.patch is not None), key=lambda g: (g.flip, g.p))
+        if glyphs:
+            outlines[letter] = np.concatenate([g.patch.get_path().vertices for g in glyphs])
+    return outlines, ax.get_xlim(), ax.get_ylim(), logo.rgb_dict
+
+
+@pytest.mark.parametrize(
+    "kind", ["signed attribution", "information with zero heights", "one letter per position"]
+)
+def test_logo_glyphs_are_logomakers(kind):
+    from matplotlib.figure import Figure
+
+    from evoaugflow.plots.logo import LETTER_COLORS, draw_logo, letter_paths
+
+    rng = np.random.default_rng(3)
+    if kind == "signed attribution":
+        values = rng.normal(size=(25, 4))
+    elif kind == "information with zero heights":
+        values = rng.dirichlet(np.full(4, 0.4), size=19) * rng.uniform(0, 2, size=(19, 1))
+        values[[2, 7], :] = 0.0
+        values[5, 1] = 0.0
+    else:
+        values = np.zeros((12, 4))
+        values[np.arange(12), rng.integers(0, 4, size=12)] = rng.uniform(-1, 1, size=12)
+
+    expected, xlim, ylim, colors = _logomaker_outlines(values)
+    paths = letter_paths(values)
+    assert sorted(paths) == sorted(expected)
+    for letter, outline in expected.items():
+        np.testing.assert_allclose(paths[letter].vertices, outline, atol=1e-12)
+        assert to_rgb(LETTER_COLORS[letter]) == pytest.approx(to_rgb(colors[letter]))
+
+    figure = Figure()
+    ax = figure.subplots()
+    draw_logo(ax, values)
+    assert ax.get_xlim() == pytest.approx(xlim)
+    assert ax.get_ylim() == pytest.approx(ylim)
+    assert len(ax.patches) == len(expected)  # one patch per letter, not per glyph
+
+
+def test_logo_rejects_a_matrix_that_is_not_acgt_by_position():
+    from evoaugflow.plots.logo import stack
+
+    with pytest.raises(ValueError, match=r"expected \(L, 4\)"):
+        stack(np.zeros((4, 10, 1)))
+    with pytest.raises(ValueError, match="finite"):
+        stack(np.full((3, 4), np.nan))

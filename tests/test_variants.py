@@ -292,6 +292,22 @@ def test_cagi_correlations_per_element_and_mean():
     assert table.loc["mean", "n_variants"] == 11
 
 
+def test_cagi_correlations_agree_with_scipy_with_ties():
+    import scipy.stats
+
+    rng = np.random.default_rng(5)
+    measured = np.round(rng.normal(size=300), 1)  # many ties, as measured effects have
+    predicted = np.round(measured + rng.normal(size=300), 2)
+    df = pd.DataFrame({"element": "E", "value": measured, "effect": predicted})
+    table = variants.cagi_correlations(df).set_index("element")
+    assert table.loc["E", "pearson"] == pytest.approx(
+        scipy.stats.pearsonr(predicted, measured)[0], abs=1e-12
+    )
+    assert table.loc["E", "spearman"] == pytest.approx(
+        scipy.stats.spearmanr(predicted, measured)[0], abs=1e-12
+    )
+
+
 # ------------------------------------------------------------------------------ readers
 
 CAGI_HEADER = (

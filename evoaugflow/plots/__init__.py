@@ -4,7 +4,9 @@
 - :mod:`evoaugflow.plots.grid`: metrics, filters, CAGI5, data size, training curves and
   training stability (paper Fig. S7) of the main grid;
 - :mod:`evoaugflow.plots.sweep`: the sweep grid's panels (Figs S1-S5) and the Optuna
-  study's history and parameter importances.
+  study's history and parameter importances;
+- :mod:`evoaugflow.plots.logo`: sequence logos with Logomaker's glyph placement, one
+  path per letter (the filter and attribution logos of :mod:`evoaugflow.attribution`).
 
 Every PNG is ``FIGURE_PIXELS`` = 800 x 450 pixels, written atomically; each function
 returns the path it wrote.
