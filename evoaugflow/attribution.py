@@ -241,7 +241,9 @@ def _draw_logo(ax, frame: pd.DataFrame) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def _new_grid(n_rows: int, n_cols: int, layout: str | None = "constrained"):
+def _new_grid(
+    n_rows: int, n_cols: int, layout: str | None = "constrained"
+) -> tuple[Figure, np.ndarray]:
     figure = Figure(figsize=LOGO_FIGSIZE_INCHES, dpi=DPI, layout=layout)
     FigureCanvasAgg(figure)
     return figure, figure.subplots(n_rows, n_cols, squeeze=False)

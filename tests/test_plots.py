@@ -436,5 +436,7 @@ def test_logo_rejects_a_matrix_that_is_not_acgt_by_position():
 
     with pytest.raises(ValueError, match=r"expected \(L, 4\)"):
         stack(np.zeros((4, 10, 1)))
+    with pytest.raises(ValueError, match=r"L >= 1"):
+        stack(np.zeros((0, 4)))
     with pytest.raises(ValueError, match="finite"):
         stack(np.full((3, 4), np.nan))

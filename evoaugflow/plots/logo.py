@@ -1,8 +1,8 @@
 """Sequence logos drawn with one compound path per letter.
 
-Logomaker (the field's logo library) builds a ``TextPath`` and a patch for every glyph:
-about 9 ms a glyph here, so a grid of 32 filter logos (2,432 glyphs) took about 25 s to
-build and 14 s more to lay out and save (``benchmarks/logos.py``). This module places
+Logomaker (the field's logo library) builds a ``TextPath`` and a patch for every glyph,
+so a grid of 32 filter logos (2,432 glyphs) took about 19 s against 2.4 s here, in the
+same figure layout (``benchmarks/logos.py``, 2-core machine). This module places
 the glyphs exactly as ``logomaker.Logo`` does with its defaults (``stack_order=
 "big_on_top"``, ``flip_below=True``, glyph width 0.95, bold sans letters stretched to
 their box but never wider than "E", the "classic" colours, a 0.5 pt baseline), but
@@ -68,8 +68,8 @@ def stack(values: np.ndarray) -> dict[str, np.ndarray]:
         (drawn upside down: negative values), flat arrays over positions x letters.
     """
     values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 2 or values.shape[1] != len(ALPHABET):
-        raise ValueError(f"values: shape {values.shape}; expected (L, {len(ALPHABET)})")
+    if values.ndim != 2 or values.shape[1] != len(ALPHABET) or not len(values):
+        raise ValueError(f"values: shape {values.shape}; expected (L, {len(ALPHABET)}), L >= 1")
     if not np.isfinite(values).all():
         raise ValueError("values: not all finite; a logo needs finite heights")
     order = np.argsort(values, axis=1)
@@ -102,19 +102,22 @@ def letter_paths(values: np.ndarray, first_position: int = 0) -> dict[str, Path]
     dict {letter: matplotlib.path.Path}
         Letters with no glyph of non-zero height are left out.
     """
-    placed = stack(values)
+    return _paths(stack(values), first_position)
+
+
+def _paths(placed: dict[str, np.ndarray], first_position: int) -> dict[str, Path]:
+    height = placed["ceiling"] - placed["floor"]
+    drawn = height > 0
     paths = {}
     for index, letter in enumerate(ALPHABET):
-        height = placed["ceiling"] - placed["floor"]
         parts_vertices, parts_codes = [], []
         for flip in (False, True):
-            chosen = (placed["letter"] == index) & (placed["flip"] == flip) & (height > 0)
+            chosen = drawn & (placed["letter"] == index) & (placed["flip"] == flip)
             if not chosen.any():
                 continue
             unit, codes, fill = _unit_outline(letter, flip)
             width = GLYPH_WIDTH * fill
-            left = placed["position"][chosen] + first_position - GLYPH_WIDTH / 2
-            left = left + (GLYPH_WIDTH - width) / 2
+            left = placed["position"][chosen] + first_position - width / 2
             x = left[:, None] + unit[None, :, 0] * width
             y = placed["floor"][chosen][:, None] + unit[None, :, 1] * height[chosen][:, None]
             parts_vertices.append(np.stack([x, y], axis=-1).reshape(-1, 2))
@@ -131,15 +134,15 @@ def draw_logo(ax: Axes, values: np.ndarray, first_position: int = 0) -> None:
     lowest floor to the highest ceiling (callers may set their own after).
     """
     placed = stack(values)
-    for letter, path in letter_paths(values, first_position).items():
+    for letter, path in _paths(placed, first_position).items():
         # add_artist, not add_patch: the limits are set below, from the stacking,
         # without computing the extents of every Bezier curve of every glyph.
         patch = PathPatch(path, facecolor=LETTER_COLORS[letter], edgecolor="none", lw=0)
         patch.set_clip_path(ax.patch)
         ax.add_artist(patch)
     ax.axhline(0.0, color="black", linewidth=BASELINE_WIDTH, zorder=0)
-    length = len(np.asarray(values))
-    ax.set_xlim(first_position - GLYPH_WIDTH / 2, first_position + length - 1 + GLYPH_WIDTH / 2)
+    last = first_position + placed["position"][-1]
+    ax.set_xlim(first_position - GLYPH_WIDTH / 2, last + GLYPH_WIDTH / 2)
     low, high = placed["floor"].min(), placed["ceiling"].max()
     if high > low:
         ax.set_ylim(low, high)
