@@ -431,8 +431,15 @@ def run(
     threads: int = 1,
     gpu: int = 0,
     on_epoch: OnEpoch | None = None,
+    evaluation: str | os.PathLike | None = None,
+    identity: dict | None = None,
 ) -> dict:
     """Train one stage of one grid cell: the workflow's training jobs call this.
+
+    With ``evaluation``, the same job then scores the kept model on the validation and
+    test splits (:func:`evoaugflow.evaluate.evaluate_run`) and writes that table: one
+    process trains and evaluates, instead of a second job that starts Python and torch
+    again to evaluate.
 
     Parameters
     ----------
@@ -458,12 +465,20 @@ def run(
         the node, where CUDA is absent, instead of training on the CPU).
     on_epoch : callable, optional
         See :func:`train_stage`.
+    evaluation : str or PathLike, optional
+        Where to write the kept model's validation and test metrics (a TSV, written
+        atomically after the model). Default None: no evaluation.
+    identity : dict, optional
+        The run's identity in that table (``dataset``, ``augset``, ``stage``, ``seed``,
+        ``train_size``); required with ``evaluation``.
 
     Returns
     -------
     dict
         :func:`train_stage`'s summary.
     """
+    if evaluation is not None and identity is None:
+        raise ValueError("evaluation needs identity (dataset, augset, stage, seed, train_size)")
     torch.set_num_threads(threads)
     dataset = load_dataset(
         data, downsample=params["train_size"], downsample_mode="random", seed=params["data_seed"]
@@ -482,7 +497,8 @@ def run(
         model = build_model(
             params["model"], length, dataset.n_tasks, task=params["task"], **params["model_kwargs"]
         )
-    return train_stage(
+    device = "cuda" if gpu else params["device"]
+    summary = train_stage(
         model,
         dataset,
         out_dir,
@@ -491,9 +507,17 @@ def run(
         stage=params["stage"],
         init_from=init,
         seed=params["seed"],
-        device="cuda" if gpu else params["device"],
+        device=device,
         verbose=True,
         extra_params={key: params[key] for key in RUN_IDENTITY_KEYS},
         on_epoch=on_epoch,
         **params["recipe"],
     )
+    if evaluation is not None:
+        from evoaugflow.evaluate import evaluate_run
+
+        evaluate_run(
+            summary["model_path"], data, evaluation, identity, device=device, threads=threads
+        )
+        print(f"evaluation: {evaluation}", flush=True)
+    return summary

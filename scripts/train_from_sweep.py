@@ -24,4 +24,6 @@ train.run(
     Path(snakemake.output.model).parent,
     threads=snakemake.threads,
     gpu=snakemake.resources.get("gpu", 0),
+    evaluation=snakemake.output.table,
+    identity=snakemake.params.identity,
 )

@@ -1,4 +1,8 @@
-"""Rule train_model / finetune_model: one training stage of one grid cell."""
+"""Rule train_model / finetune_model: one training stage of one grid cell, then its metrics.
+
+The sweep's trials (train_sweep, finetune_sweep) have no `table` output: they are
+scored on the validation split alone by rule evaluate_sweep.
+"""
 
 import sys
 
@@ -15,4 +19,6 @@ train.run(
     init=snakemake.input.get("init"),
     threads=snakemake.threads,
     gpu=snakemake.resources.get("gpu", 0),
+    evaluation=snakemake.output.get("table"),
+    identity=snakemake.params.get("identity"),
 )

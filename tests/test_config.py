@@ -146,7 +146,8 @@ def test_paper_plan_has_the_expected_jobs():
     finetune = 5 * (8 + 7 + 9 + 2 * 6)
     assert counts["train_model"] == stage1 == 295
     assert counts["finetune_model"] == finetune == 180
-    assert counts["evaluate_model"] == stage1 + finetune
+    # Each training job scores its own model: no separate evaluation jobs.
+    assert "evaluate_model" not in counts
     assert counts["download_zenodo"] == 11
     assert counts["download_genome"] == 1  # hg19 for CAGI5
     assert counts["extract_filters"] == counts["match_filters"] == 5 * (9 + 8)  # Basset
@@ -162,7 +163,7 @@ def test_paper_plan_has_the_expected_jobs():
 def test_default_plan_has_the_expected_jobs():
     counts = dry_run_counts()
     assert counts["train_model"] == 12 and counts["finetune_model"] == 6
-    assert counts["evaluate_model"] == 18
+    assert "evaluate_model" not in counts
     assert counts["extract_filters"] == 6  # basset_synth, both stages
     assert counts["attribute"] == 6  # deepstarr_synth
     assert counts["score_cagi5"] == 6  # basset_synth

@@ -16,6 +16,7 @@ import torch
 
 from evoaugflow.augment import Augmenter
 from evoaugflow.data import SequenceData, load_dataset
+from evoaugflow.evaluate import evaluate_run
 from evoaugflow.models import get_model
 from evoaugflow.stages import STAGES
 from evoaugflow.train import (
@@ -643,7 +644,25 @@ def test_run_trains_both_stages_of_a_grid_cell_from_its_params(tmp_path, one_thr
     finetune = {**params, "stage": "finetune", "recipe": {"max_epochs": 1, "batch_size": 40}}
     with pytest.raises(ValueError, match="needs init"):
         run(finetune, tmp_path / "toy.h5", tmp_path / "finetune")
-    run(finetune, tmp_path / "toy.h5", tmp_path / "finetune", init=stage1["model_path"])
+    identity = {"dataset": "toyset", "augset": "combo", "stage": "finetune", "seed": 2}
+    with pytest.raises(ValueError, match="needs identity"):
+        run(finetune, tmp_path / "toy.h5", tmp_path / "no", evaluation=tmp_path / "no.tsv")
+    assert not (tmp_path / "no").exists()  # refused before any training
+    table = tmp_path / "evaluate" / "finetune.tsv"
+    run(
+        finetune, tmp_path / "toy.h5", tmp_path / "finetune", init=stage1["model_path"],
+        evaluation=table, identity={**identity, "train_size": 100},
+    )  # fmt: skip
+    # The job's own metrics are those a separate evaluation of the kept model gives.
+    written = pd.read_csv(table, sep="\t")
+    assert list(written["split"].unique()) == ["valid", "test"]
+    assert set(written["metric"]) == {"auroc", "aupr"} and (written["train_size"] == 100).all()
+    separate = evaluate_run(
+        tmp_path / "finetune" / "model.pt", tmp_path / "toy.h5", tmp_path / "again.tsv",
+        {**identity, "train_size": 100},
+    )  # fmt: skip
+    assert table.read_bytes() == (tmp_path / "again.tsv").read_bytes()
+    assert len(separate) == len(written)
     _, pad, meta = load_model(tmp_path / "finetune" / "model.pt")
     # padded like the stage-1 model
     assert meta["stage"] == "finetune" and pad.to_config() == augmenter.to_config()

@@ -136,7 +136,7 @@ def train_params(wildcards, stage):
         "dataset": wildcards.dataset,
         "augset": augset,
         "seed": int(wildcards.seed),
-        "stage": stage,
+        "stage": stage or wildcards.stage,
         "model": data_entry["model"],
         "model_kwargs": data_entry["model_kwargs"],
         "task": data_entry["task"],
@@ -148,20 +148,29 @@ def train_params(wildcards, stage):
     }
 
 
-def run_identity(wildcards):
-    """How a run is named in the tidy tables: size-sweep copies under their base data set."""
+def run_identity(wildcards, stage=None):
+    """How a run is named in the tidy tables: size-sweep copies under their base data set.
+
+    `stage` names the stage of a training rule, whose wildcards have none.
+    """
     base, train_size = grid.resolve_dataset(config, wildcards.dataset)
     return {
         "dataset": base,
         "augset": wildcards.augset,
-        "stage": wildcards.stage,
+        "stage": stage,
         "seed": int(wildcards.seed),
         "train_size": train_size,
     }
 
 
-# The metrics table of one trained model (rule evaluate_model).
+# The metrics table of one trained model: the training job (train_model, finetune_model,
+# train_from_sweep) writes it once the model is kept.
 EVALUATION_TABLE = "results/evaluate/{dataset}/{augset}/{seed}/{stage}.tsv"
+
+
+def evaluation_output(stage):
+    """The metrics table pattern of a training stage's rule."""
+    return EVALUATION_TABLE.replace("{stage}", stage)
 
 
 def evaluation_tables():

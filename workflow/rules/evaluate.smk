@@ -1,30 +1,5 @@
-# Validation- and test-set metrics of every trained model (deterministic insertion
-# padding only).
-
-
-rule evaluate_model:
-    input:
-        model=run_model,
-        data=dataset_h5,
-    output:
-        table=EVALUATION_TABLE,
-    log:
-        "logs/evaluate_model/{dataset}/{augset}/{seed}/{stage}.log",
-    benchmark:
-        "results/benchmarks/evaluate_model/{dataset}/{augset}/{seed}/{stage}.tsv"
-    conda:
-        "../../envs/train.yaml"
-    threads: config["train_threads"]
-    resources:
-        **DEFAULT_RESOURCES,
-    params:
-        run=lambda wildcards: run_identity(wildcards) | {"device": config["device"]},
-    script:
-        "../../scripts/evaluate_model.py"
-
-
-# --- grid cost and stability (moved from sweep.smk) ---
-# Input functions: cost_* in common.smk.
+# The grid's cost and stability. Each model's own metrics are written by its training
+# job (train.smk). Input functions: cost_* in common.smk.
 
 
 rule cost_table:

@@ -46,6 +46,8 @@ use rule train_model as train_sweep with:
         candidate=_names_regex(SWEEP_CANDIDATES),
     params:
         run=lambda wildcards: train_params(wildcards, STAGE1),
+        # No table output: a sweep trial is scored on the validation split alone.
+        identity=None,
 
 
 use rule train_model as finetune_sweep with:
@@ -65,6 +67,8 @@ use rule train_model as finetune_sweep with:
         candidate=_names_regex(SWEEP_CANDIDATES),
     params:
         run=lambda wildcards: train_params(wildcards, FINETUNE),
+        # No table output: a sweep trial is scored on the validation split alone.
+        identity=None,
 
 
 rule evaluate_sweep:
@@ -189,9 +193,8 @@ rule train_from_sweep:
         check=dataset_check,
         fragment=sweep_fragment,
     output:
-        model="results/train/{dataset}/{augset}/{seed}/model.pt",
-        history="results/train/{dataset}/{augset}/{seed}/history.tsv",
-        params="results/train/{dataset}/{augset}/{seed}/params.json",
+        **stage_outputs(STAGE1),
+        table=evaluation_output(STAGE1),
     log:
         "logs/train_from_sweep/{dataset}/{augset}/{seed}.log",
     benchmark:
@@ -205,5 +208,6 @@ rule train_from_sweep:
         **TRAIN_RESOURCES,
     params:
         run=from_sweep_params,
+        identity=lambda wildcards: run_identity(wildcards, STAGE1),
     script:
         "../../scripts/train_from_sweep.py"
