@@ -136,7 +136,7 @@ def train_params(wildcards, stage):
         "dataset": wildcards.dataset,
         "augset": augset,
         "seed": int(wildcards.seed),
-        "stage": stage or wildcards.stage,
+        "stage": stage,
         "model": data_entry["model"],
         "model_kwargs": data_entry["model_kwargs"],
         "task": data_entry["task"],
@@ -157,7 +157,7 @@ def run_identity(wildcards, stage=None):
     return {
         "dataset": base,
         "augset": wildcards.augset,
-        "stage": stage,
+        "stage": stage or wildcards.stage,
         "seed": int(wildcards.seed),
         "train_size": train_size,
     }
