@@ -23,9 +23,9 @@ def test_default_config_validates_and_fills_defaults():
     assert config["training"]["stage1"]["lr"] == pytest.approx(1e-3)
     assert config["datasets"]["chip_synth"]["filters"]["threshold"] == 0.5
     assert config["jaspar"]["exclude"] == ["MA1929.1", "MA0615.1"]
-    # Three tasks x two augmentation sets x two seeds; finetune for augmented sets only.
+    # Three tasks x two augmentation sets x three seeds; finetune for augmented sets only.
     stages = Counter(run.stage for run in grid.runs(config))
-    assert stages == {"stage1": 12, "finetune": 6}
+    assert stages == {"stage1": 18, "finetune": 9}
 
 
 def test_validation_does_not_modify_the_input():
@@ -162,11 +162,12 @@ def test_paper_plan_has_the_expected_jobs():
 
 def test_default_plan_has_the_expected_jobs():
     counts = dry_run_counts()
-    assert counts["train_model"] == 12 and counts["finetune_model"] == 6
+    # 3 data sets x (baseline, EvoAug) x 3 seeds; EvoAug finetuned.
+    assert counts["train_model"] == 18 and counts["finetune_model"] == 9
     assert "evaluate_model" not in counts
-    assert counts["extract_filters"] == 6  # basset_synth, both stages
-    assert counts["attribute"] == 6  # deepstarr_synth
-    assert counts["score_cagi5"] == 6  # basset_synth
+    assert counts["extract_filters"] == 9  # basset_synth, both stages
+    assert counts["attribute"] == 9  # deepstarr_synth
+    assert counts["score_cagi5"] == 9  # basset_synth
     assert "download_zenodo" not in counts  # offline
 
 
