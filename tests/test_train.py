@@ -670,6 +670,33 @@ def test_run_trains_both_stages_of_a_grid_cell_from_its_params(tmp_path, one_thr
     assert recorded["augment"] is None and recorded["init_from"] == stage1["model_path"]
 
 
+def test_a_failed_evaluation_loses_no_training(tmp_path, one_thread, capsys):
+    """The training job evaluates last: when that fails, Snakemake deletes the job's
+    outputs, and the rerun rebuilds them from the finished checkpoint without training."""
+    _write_h5(tmp_path / "toy.h5", toy_data(n_train=120))
+    params = {
+        "dataset": "toyset", "augset": "baseline", "seed": 1, "stage": "stage1",
+        "model": "chip", "model_kwargs": TOY, "task": "binary", "train_size": None,
+        "augment": None, "recipe": {"max_epochs": 2, "batch_size": 40}, "device": "cpu",
+        "data_seed": 0,
+    }  # fmt: skip
+    out, table = tmp_path / "train", tmp_path / "stage1.tsv"
+    with pytest.raises(ValueError, match="missing \\['seed'\\]"):
+        run(params, tmp_path / "toy.h5", out, evaluation=table, identity={"dataset": "toyset",
+            "augset": "baseline", "stage": "stage1"})  # fmt: skip
+    trained = capsys.readouterr().err
+    assert "start:" in trained and not table.exists()
+    first = (out / "model.pt").read_bytes()
+    for name in ("model.pt", "history.tsv", "params.json"):  # what Snakemake removes
+        (out / name).unlink()
+    identity = {"dataset": "toyset", "augset": "baseline", "stage": "stage1", "seed": 1}
+    run(params, tmp_path / "toy.h5", out, evaluation=table, identity=identity)
+    log = capsys.readouterr().err
+    assert "finished:" in log and "start:" not in log  # nothing trained again
+    assert (out / "model.pt").read_bytes() == first
+    assert set(pd.read_csv(table, sep="\t")["split"]) == {"valid", "test"}
+
+
 def test_training_batch_default_is_the_schemas():
     import inspect
 
