@@ -1,8 +1,9 @@
 """Metrics of one trained model on chosen splits, as the tidy table the summaries read.
 
 A grid model's training job scores it on the validation and test splits
-(:func:`evoaugflow.train.run` with ``evaluation``); rule ``evaluate_sweep`` scores a sweep model on the validation split only (its data are the
-train/valid-only view, see :mod:`evoaugflow.holdout`). Both call :func:`evaluate_run`.
+(:func:`evoaugflow.train.run` with ``evaluation``); rule ``evaluate_sweep`` scores a
+sweep model on the validation split only (its data are the train/valid-only view, see
+:mod:`evoaugflow.holdout`). Both call :func:`evaluate_run`.
 """
 
 from __future__ import annotations
