@@ -19,6 +19,13 @@ from evoaugflow.models import PREDICT_BATCH_SIZE
 RUN_COLUMNS = ("dataset", "augset", "stage", "seed")
 
 
+def check_identity(run: Mapping | None, name: str = "run") -> None:
+    """Refuse a run identity that lacks a key of :data:`RUN_COLUMNS` (ValueError)."""
+    missing = [key for key in RUN_COLUMNS if key not in (run or {})]
+    if missing:
+        raise ValueError(f"{name}: missing {missing}; the identity needs {list(RUN_COLUMNS)}")
+
+
 def evaluate_run(
     model_path: str | os.PathLike,
     data_path: str | os.PathLike,
@@ -72,9 +79,7 @@ def evaluate_run(
 
     if not splits:
         raise ValueError("splits: name at least one of 'train', 'valid', 'test'")
-    missing = [key for key in RUN_COLUMNS if key not in run]
-    if missing:
-        raise ValueError(f"run: missing {missing}; the identity needs {list(RUN_COLUMNS)}")
+    check_identity(run)
     if threads is not None:
         torch.set_num_threads(threads)
     data = load_dataset(data_path)

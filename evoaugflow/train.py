@@ -56,6 +56,7 @@ from evoaugflow.epochs import (
     padded_splits,
     run_epochs,
 )
+from evoaugflow.evaluate import check_identity, evaluate_run
 from evoaugflow.models import TASKS, build_model, reset_model
 from evoaugflow.predict import _positive_int, evaluate, load_model, predict
 from evoaugflow.record import RunRecord, code_fingerprint, data_fingerprint, environment, run_record
@@ -477,8 +478,9 @@ def run(
     dict
         :func:`train_stage`'s summary.
     """
-    if evaluation is not None and identity is None:
-        raise ValueError("evaluation needs identity (dataset, augset, stage, seed, train_size)")
+    if evaluation is not None:
+        # Known before training: a bad identity must not cost a trained stage.
+        check_identity(identity, "identity")
     torch.set_num_threads(threads)
     dataset = load_dataset(
         data, downsample=params["train_size"], downsample_mode="random", seed=params["data_seed"]
@@ -514,8 +516,6 @@ def run(
         **params["recipe"],
     )
     if evaluation is not None:
-        from evoaugflow.evaluate import evaluate_run
-
         evaluate_run(
             summary["model_path"], data, evaluation, identity, device=device, threads=threads
         )
