@@ -45,6 +45,7 @@ def main():
     parser.add_argument("--task", required=True, choices=("binary", "regression"))
     parser.add_argument("--model-kwargs", default="{}")
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--weight-decay", type=float, default=1e-6)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--max-epochs", type=int, default=12)
     parser.add_argument("--patience", type=int, default=4)
@@ -95,6 +96,7 @@ def main():
                 task=args.task,
                 augmenter=augmenter,
                 lr=args.lr,
+                weight_decay=args.weight_decay,
                 max_epochs=args.max_epochs,
                 batch_size=args.batch_size,
                 early_stopping_patience=args.patience,

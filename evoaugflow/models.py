@@ -1,7 +1,7 @@
 """The three convolutional networks of the EvoAug paper, built from one configurable class.
 
-Every architecture is a stack of convolution blocks (conv, batch norm, ReLU, optional
-dropout, max pool) followed by fully connected blocks (linear, batch norm, ReLU,
+Every architecture is a stack of convolution blocks (conv, batch norm, max pool, ReLU,
+optional dropout) followed by fully connected blocks (linear, batch norm, ReLU,
 dropout) and a linear output layer. Design choices shared by all three:
 
 - Convolutions use ``"same"`` padding (stride 1), as in the EvoAug analysis scripts, so
@@ -13,6 +13,12 @@ dropout) and a linear output layer. Design choices shared by all three:
   maximum over dropout-scaled activations is larger in training than in evaluation, a
   shift that the next batch norm absorbs only in training mode: on REST, five epochs
   reached a validation loss of 0.514 with the pool first and 0.586 with dropout first.
+- The max pool comes before the ReLU. Both are monotone, so ``relu(max(x))`` equals
+  ``max(relu(x))`` bit for bit and so do the gradients (a window whose maximum is not
+  positive passes none either way); the ReLU then touches a pool-size fraction of the
+  activations. The pool is :class:`WindowMaxPool1d`, a reshape and a maximum with the
+  same values and gradients as ``nn.MaxPool1d``. Together they train about 10 % faster
+  on one CPU thread with the same numbers (``benchmarks/conv_block.py``).
 - Initial weights are PyTorch's defaults (He initialisation of the convolutions was
   tried on REST and did not lower the validation loss).
 - ``forward`` returns raw outputs (logits for classifiers, values for regressors); the
@@ -96,6 +102,24 @@ def _probability(name: str, value, model_name: str) -> float:
     return float(value)
 
 
+class WindowMaxPool1d(nn.MaxPool1d):
+    """``nn.MaxPool1d(kernel_size)`` over non-overlapping windows, as a reshape and a max.
+
+    The same output (the last ``L % kernel_size`` positions are dropped, as by the
+    floor-mode pool) and the same gradient: each window's gradient goes to its first
+    maximal position, as ``torch.max`` and the pool both pick it. On the CPU it is
+    faster than ``max_pool1d`` (``benchmarks/conv_block.py``).
+    """
+
+    def __init__(self, kernel_size: int):
+        super().__init__(kernel_size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        width = self.kernel_size
+        windows = x.shape[-1] // width
+        return x[..., : windows * width].unflatten(-1, (windows, width)).max(-1).values
+
+
 class GenomicCNN(nn.Module):
     """Convolution blocks, fully connected blocks and a linear output layer.
 
@@ -151,8 +175,8 @@ class GenomicCNN(nn.Module):
             layers = [
                 nn.Conv1d(in_channels, out_channels, width, padding="same", bias=False),
                 nn.BatchNorm1d(out_channels),
+                WindowMaxPool1d(pool),
                 nn.ReLU(),
-                nn.MaxPool1d(pool),
             ]
             if conv_dropout > 0:
                 layers.append(nn.Dropout(conv_dropout))
@@ -215,8 +239,8 @@ class GenomicCNN(nn.Module):
         torch.Tensor, shape=(N, conv_channels[0], L)
             Activations before dropout and max pooling.
         """
-        conv, batch_norm, relu = self.conv_blocks[0][:3]
-        return relu(batch_norm(conv(x)))
+        conv, batch_norm = self.conv_blocks[0][:2]
+        return torch.relu(batch_norm(conv(x)))
 
 
 def get_model(name: str, input_length: int, n_tasks: int, **kwargs) -> GenomicCNN:

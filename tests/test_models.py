@@ -118,9 +118,9 @@ def test_narrowing_kwargs_and_task(device):
     assert not any(isinstance(m, torch.nn.Dropout) for m in model.conv_blocks.modules())
     chip = get_model("chip", 200, 1)
     assert sum(isinstance(m, torch.nn.Dropout) for m in chip.modules()) == 4
-    # conv, batch norm, ReLU, max pool, then dropout
+    # conv, batch norm, max pool, ReLU, then dropout
     kinds = [type(m).__name__ for m in chip.conv_blocks[0]]
-    assert kinds == ["Conv1d", "BatchNorm1d", "ReLU", "MaxPool1d", "Dropout"]
+    assert kinds == ["Conv1d", "BatchNorm1d", "WindowMaxPool1d", "ReLU", "Dropout"]
     assert chip.conv_blocks[0][4].p == 0.2 and chip.fc_blocks[4].p == 0.5
     x = torch.rand(5, 4, 100, device=device)
     model.eval()
@@ -176,3 +176,41 @@ def test_reset_parameters_is_seeded_default_initialisation():
     bound = 1 / (256 * 3) ** 0.5
     assert weight.abs().max() <= bound
     assert weight.std().item() == pytest.approx(bound / 3**0.5, rel=0.02)
+
+
+def _paper_order_forward(model, x):
+    """The same network with each block in the textbook order: conv, batch norm, ReLU,
+    nn.MaxPool1d, dropout (what GenomicCNN ran before it pooled first)."""
+    for block in model.conv_blocks:
+        conv, batch_norm, pool = block[0], block[1], block[2]
+        x = torch.nn.functional.max_pool1d(torch.relu(batch_norm(conv(x))), pool.kernel_size)
+        for extra in block[4:]:
+            x = extra(x)
+    return model.fc_blocks(x)
+
+
+@pytest.mark.parametrize(("name", "length", "n_tasks"), [("basset", 630, 3), ("chip", 221, 1)])
+def test_pool_before_relu_trains_bit_for_bit_like_the_paper_order(name, length, n_tasks):
+    # Monotone ReLU and max commute exactly; the gradient of a window whose maximum is
+    # not positive is zero either way, and a tie goes to the first maximal position in
+    # both poolings. The zero padding at the end (an insertion's pad) makes exact ties.
+    kwargs = {"conv_channels": [16, 8, 8], "fc_units": [12]}
+    generator = torch.Generator().manual_seed(0)
+    x = torch.nn.functional.one_hot(torch.randint(0, 4, (6, length), generator=generator), 4)
+    x = x.float().transpose(1, 2).contiguous()
+    x[:, :, -30:] = 0.0
+    y = torch.rand(6, n_tasks, generator=generator)
+    grads = []
+    for forward in (lambda model, x: model(x), _paper_order_forward):
+        torch.manual_seed(3)
+        model = get_model(name, length, n_tasks, **kwargs)
+        torch.manual_seed(4)  # the same dropout masks (chip has dropout in its blocks)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(forward(model, x), y)
+        loss.backward()
+        grads.append([loss.detach()] + [p.grad for p in model.parameters()])
+    for ours, paper in zip(*grads, strict=True):
+        assert torch.equal(ours, paper)
+    # and the pool is nn.MaxPool1d's floor mode: odd lengths lose their last positions
+    pool = get_model(name, length, n_tasks, **kwargs).conv_blocks[0][2]
+    z = torch.randn(2, 3, 20)
+    assert torch.equal(pool(z), torch.nn.functional.max_pool1d(z, pool.kernel_size))
