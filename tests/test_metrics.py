@@ -146,3 +146,24 @@ def test_training_and_evaluation_jobs_do_not_import_scipy_stats():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_jobs_that_do_not_run_a_model_do_not_import_torch():
+    """torch costs 2.5-4.5 s of start-up per job. The generators (make_synthetic_*),
+    the oracle's metrics and the variant tables need none of it; the scoring functions
+    of evoaugflow.variants load it on first use and still work."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, evoaugflow.synthetic, evoaugflow.variants, evoaugflow.summary;"
+        "from evoaugflow.synthetic import make_dataset, write_oracle_metrics;"
+        "from evoaugflow.variants import read_vcf, variant_index;"
+        "print('torch' in sys.modules);"
+        "from evoaugflow.variants import score_vcf_file;"
+        "print('torch' in sys.modules, score_vcf_file.__module__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "True", "evoaugflow.variants.scoring"]

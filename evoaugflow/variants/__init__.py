@@ -15,13 +15,8 @@ The flow is table -> windows -> predictions -> effects -> correlations, one modu
   measured effects per element; :func:`score_cagi` chains the steps for CAGI5 elements.
 """
 
-from evoaugflow.variants.cagi5 import (
-    cagi_correlations,
-    missing_table_message,
-    score_cagi,
-    score_cagi5_file,
-)
-from evoaugflow.variants.scoring import score_variant_effects, score_vcf, score_vcf_file
+import importlib
+
 from evoaugflow.variants.tables import (
     BASES,
     CAGI_COLUMNS,
@@ -60,3 +55,22 @@ __all__ = [
     "variant_index",
     "variant_windows",
 ]
+
+# The scoring modules need torch (3-5 s to import); the tables and windows do not. They
+# load on first use, so that a job that only reads tables or places a variant (the
+# synthetic CAGI set's generator) starts without torch.
+_LAZY = {
+    "cagi_correlations": "cagi5",
+    "missing_table_message": "cagi5",
+    "score_cagi": "cagi5",
+    "score_cagi5_file": "cagi5",
+    "score_variant_effects": "scoring",
+    "score_vcf": "scoring",
+    "score_vcf_file": "scoring",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
