@@ -128,13 +128,21 @@ def test_bad_inputs(y_true, y_score, pattern):
         classification_metrics(y_true, y_score)
 
 
+def _fresh_python_stdout(code: str) -> str:
+    """What `code` prints in a new interpreter (nothing imported yet, as in a job)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
 def test_training_and_evaluation_jobs_do_not_import_scipy_stats():
     """scipy.stats costs ~1.4-2.8 s of start-up in every job that imports it (~100 jobs
     in a 3-seed default run): the metrics rank with pandas, the t-test imports it when
     run; CAGI correlations (rule score_cagi5) use the metrics' own."""
-    import subprocess
-    import sys
-
     code = (
         "import sys, evoaugflow.train, evoaugflow.evaluate, evoaugflow.predict,"
         " evoaugflow.filters, evoaugflow.attribution, evoaugflow.variants, pandas;"
@@ -142,19 +150,13 @@ def test_training_and_evaluation_jobs_do_not_import_scipy_stats():
         "{'element': ['E'] * 4, 'value': [1.0, 2, 3, 4], 'effect': [1.0, 3, 2, 4]}));"
         "print('scipy.stats' in sys.modules)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "False"
+    assert _fresh_python_stdout(code).strip() == "False"
 
 
 def test_jobs_that_do_not_run_a_model_do_not_import_torch():
     """torch costs 2.5-4.5 s of start-up per job. The generators (make_synthetic_*),
     the oracle's metrics and the variant tables need none of it; the scoring functions
     of evoaugflow.variants load it on first use and still work."""
-    import subprocess
-    import sys
-
     code = (
         "import sys, evoaugflow.synthetic, evoaugflow.variants, evoaugflow.summary;"
         "from evoaugflow.synthetic import make_dataset, write_oracle_metrics;"
@@ -163,7 +165,5 @@ def test_jobs_that_do_not_run_a_model_do_not_import_torch():
         "from evoaugflow.variants import score_vcf_file;"
         "print('torch' in sys.modules, score_vcf_file.__module__)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.split() == ["False", "True", "evoaugflow.variants.scoring"]
+    printed = _fresh_python_stdout(code).split()
+    assert printed == ["False", "True", "evoaugflow.variants.scoring"]
