@@ -478,6 +478,21 @@ def runs(config: dict) -> list[Run]:
     return grid
 
 
+def two_stage_sets(config: dict) -> list[str]:
+    """Augmentation sets whose cells train stage 1 and the finetune in one job.
+
+    Every finetuned set except those taken ``from_sweep`` (their stage 1 is trained by
+    the sweep's rule, their finetune by ``finetune_model``): one process start and one
+    queue wait per cell instead of two.
+    """
+    from_sweep = set(from_sweep_sets(config))
+    return [
+        name
+        for name, item in config["augment_sets"].items()
+        if item["finetune"] and name not in from_sweep
+    ]
+
+
 def augment_spec(config: dict, dataset: str, augset: str) -> dict | None:
     """The Augmenter config of an augmentation set on a data set (None for the baseline)."""
     aug_set = config["augment_sets"][augset]

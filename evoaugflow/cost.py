@@ -70,7 +70,9 @@ def cost_table(
         Identity of each run: ``dataset``, ``augset``, ``stage``, ``seed`` (the
         workflow's ``run_records()``; other keys are ignored).
     benchmarks : sequence of path, shape=(n,)
-        Each run's Snakemake benchmark TSV (see :func:`read_benchmark`).
+        The Snakemake benchmark TSV of the job that trained each run (see
+        :func:`read_benchmark`); a job that trained both stages of a cell is given for
+        both, so both rows report its wall time and memory.
     histories : sequence of path, shape=(n,)
         Each run's ``history.tsv`` (``epoch, lr, train_loss, valid_loss, seconds``).
 

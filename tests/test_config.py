@@ -146,8 +146,10 @@ def test_paper_plan_has_the_expected_jobs():
     # combo); size sweep: CTCF and ATF2 x 6 sizes x (baseline, combo). Five seeds.
     stage1 = 5 * (9 + 8 + 9 * 2 + 2 * 6 * 2)
     finetune = 5 * (8 + 7 + 9 + 2 * 6)
-    assert counts["train_model"] == stage1 == 295
-    assert counts["finetune_model"] == finetune == 180
+    # A finetuned cell trains both stages in one job; the others train stage 1 alone.
+    assert counts["train_and_finetune"] == finetune == 180
+    assert counts["train_model"] == stage1 - finetune == 115
+    assert "finetune_model" not in counts
     # Each training job scores its own model: no separate evaluation jobs.
     assert "evaluate_model" not in counts
     assert counts["download_zenodo"] == 11
@@ -165,7 +167,8 @@ def test_paper_plan_has_the_expected_jobs():
 def test_default_plan_has_the_expected_jobs():
     counts = dry_run_counts()
     # 3 data sets x (baseline, EvoAug) x 3 seeds; EvoAug finetuned.
-    assert counts["train_model"] == 18 and counts["finetune_model"] == 9
+    assert counts["train_model"] == 9 and counts["train_and_finetune"] == 9
+    assert "finetune_model" not in counts
     assert "evaluate_model" not in counts
     assert counts["extract_filters"] == 9  # basset_synth, both stages
     assert counts["attribute"] == 9  # deepstarr_synth

@@ -132,14 +132,14 @@ def test_forced_rerun_of_a_finished_job_keeps_every_output(reference, tmp_path):
     run(workdir)
     before = {name: digest(workdir / STAGE1 / name) for name in ("model.pt", "history.tsv")}
     for _ in range(2):  # the first wave lost its model on the second forced rerun
-        run(workdir, "--forcerun", "train_model")
+        run(workdir, "--forcerun", "train_and_finetune")
         assert all((workdir / STAGE1 / name).exists() for name in OUTPUTS)
         assert "finished:" in log_text(workdir)
     after = {name: digest(workdir / STAGE1 / name) for name in ("model.pt", "history.tsv")}
     assert after == before  # same settings, data and code: the same bytes
     assert same_weights(weights(workdir / TARGET), reference["finetune"])
-    # The finetune job was rerun too (its input was rewritten): same starting weights, so
-    # it reuses its own finished checkpoint as well.
+    # The same job finetunes again: same starting weights, so it reuses its own finished
+    # checkpoint as well.
     assert "finished:" in log_text(workdir, "finetune_model")
 
 
@@ -167,6 +167,19 @@ def straight8(tmp_path_factory):
     return weights(workdir / STAGE1 / "model.pt")
 
 
+def start(workdir, target):
+    """Snakemake in the background, in its own process group (for killpg)."""
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+    command += [target, "--cores", "1", "--configfile", "config.yaml"]
+    return subprocess.Popen(
+        command,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def _wait_for(path, text, process, timeout=300):
     deadline = time.monotonic() + timeout
     while not (path.exists() and text in path.read_text()):
@@ -190,15 +203,7 @@ def test_interrupted_training_resumes_to_the_same_weights(straight8, tmp_path, w
     workdir = tmp_path / "interrupted"
     workdir.mkdir()
     setup(workdir, tiny_config(max_epochs=8))
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
-    command += [target, "--cores", "1", "--configfile", "config.yaml"]
-    process = subprocess.Popen(
-        command,
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = start(workdir, target)
     _wait_for(workdir / "logs/train_model/tiny/evoaug/0.log", wait_for, process)
     try:
         os.killpg(process.pid, sig)
@@ -222,6 +227,28 @@ def test_interrupted_training_resumes_to_the_same_weights(straight8, tmp_path, w
     assert all((workdir / STAGE1 / name).exists() for name in OUTPUTS)
     log = log_text(workdir)
     assert ("resume:" in log) or ("finished:" in log) or ("start:" in log)
+
+
+def test_a_kill_in_the_finetune_keeps_stage_1_and_resumes(reference, tmp_path):
+    """One job trains both stages of a cell: killed in its finetune, the rerun does not
+    train stage 1 again (its checkpoint is finished) and ends with the uninterrupted
+    run's weights for both stages."""
+    workdir = tmp_path
+    setup(workdir)
+    process = start(workdir, TARGET)
+    _wait_for(workdir / "logs/finetune_model/tiny/evoaug/0.log", "epoch 1/2", process)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:  # the two tiny epochs ended first
+        pass
+    process.wait(timeout=120)
+    assert torch.load(workdir / STAGE1 / "checkpoint.pt", weights_only=True)["finished"]
+    assert snakemake(workdir, "--unlock", "--configfile", "config.yaml").returncode == 0
+    run(workdir, "--rerun-incomplete")
+    assert "finished:" in log_text(workdir)  # stage 1 reused, not retrained
+    assert "start:" not in log_text(workdir, "finetune_model")  # resumed or reused
+    assert same_weights(weights(workdir / STAGE1 / "model.pt"), reference["stage1"])
+    assert same_weights(weights(workdir / TARGET), reference["finetune"])
 
 
 BAD_DATA = {

@@ -41,7 +41,7 @@ CONFIG_OVERRIDES = {
 # CPUs and no GPU. These replace the profile's whole set-resources entry.
 CPU_SET_RESOURCES = [
     f"{rule}:{name}={value}"
-    for rule in ("train_model", "finetune_model")
+    for rule in ("train_model", "finetune_model", "train_and_finetune")
     for name, value in (("gpu", 0), ("cpus_per_task", 1), ("mem_mb", 3000), ("runtime", 30))
 ]
 # Site settings the profile reads (see its header), and those of the test cluster's runs.

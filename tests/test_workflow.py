@@ -117,8 +117,11 @@ def test_figures_are_pngs_of_fixed_size(finished_run):
 def test_every_job_wrote_its_log_and_training_its_benchmark(finished_run):
     logs = list((finished_run / "logs").rglob("*.log"))
     assert len(logs) >= 60
-    benchmarks = list((finished_run / "results/benchmarks/train_model").rglob("*.tsv"))
-    assert len(benchmarks) == 12
+    # One training job per cell: stage 1 alone (baseline) or both stages (EvoAug).
+    for rule in ("train_model", "train_and_finetune"):
+        benchmarks = list((finished_run / "results/benchmarks" / rule).rglob("*.tsv"))
+        assert len(benchmarks) == 6, rule
+    assert not (finished_run / "results/benchmarks/finetune_model").exists()
 
 
 def test_report_builds(finished_run):
@@ -134,7 +137,9 @@ def test_adding_a_seed_trains_only_the_new_runs(finished_run):
     (finished_run / "more.yaml").write_text(more)
     result = snakemake(finished_run, "-n", "--cores", "1", "--configfile", "more.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
-    trained = re.findall(r"rule train_model:\n(?:.*\n)*?\s+wildcards: (.*)", result.stdout)
+    trained = re.findall(
+        r"rule (?:train_model|train_and_finetune):\n(?:.*\n)*?\s+wildcards: (.*)", result.stdout
+    )
     assert len(trained) == 6
     assert all("seed=2" in wildcards for wildcards in trained)
     assert "rule summarize:" in result.stdout

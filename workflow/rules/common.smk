@@ -85,18 +85,42 @@ def dataset_check(wildcards):
 STAGE_FILES = {"model": "model.pt", "history": "history.tsv", "params": "params.json"}
 
 
-def stage_outputs(stage):
-    """Output patterns (model, history, params) of a training stage's rule."""
-    return {name: f"{stage_dir(stage)}/{file}" for name, file in STAGE_FILES.items()}
+def stage_outputs(stage, prefix=""):
+    """Output patterns (model, history, params) of a training stage, named prefix+name."""
+    return {
+        f"{prefix}{name}": f"{stage_dir(stage)}/{file}"
+        for name, file in STAGE_FILES.items()
+    }
 
 
-# The rule that trains each stage; its benchmark files are the cost table's input.
+# The log of each training stage, whichever job trains it.
+STAGE_LOG = {
+    STAGE1: "logs/train_model/{dataset}/{augset}/{seed}.log",
+    FINETUNE: "logs/finetune_model/{dataset}/{augset}/{seed}.log",
+}
+
+
+def training_log(stage):
+    """Log pattern of a training stage."""
+    return STAGE_LOG[stage]
+
+
+# Augmentation sets whose cells train both stages in one job (train_and_finetune).
+TWO_STAGE = grid.two_stage_sets(config)
+# The rule of a stage's own job where a cell's stages are separate jobs.
 STAGE_RULE = {STAGE1: "train_model", FINETUNE: "finetune_model"}
 
 
-def training_benchmark(stage, path="{dataset}/{augset}/{seed}"):
+def training_benchmark(rule_name, path="{dataset}/{augset}/{seed}"):
     """Snakemake benchmark TSV of a training job; `path` is dataset/augset/seed."""
-    return f"results/benchmarks/{STAGE_RULE[stage]}/{path}.tsv"
+    return f"results/benchmarks/{rule_name}/{path}.tsv"
+
+
+def run_benchmark(run):
+    """The benchmark TSV of the job that trained a run (a config.Run)."""
+    if run.augset in TWO_STAGE:
+        return training_benchmark("train_and_finetune", run.path)
+    return training_benchmark(STAGE_RULE[run.stage], run.path)
 
 
 def run_file(run, name):
@@ -481,7 +505,7 @@ def cost_records():
 
 def cost_benchmarks():
     """Snakemake benchmark TSV of each cost_runs() job."""
-    return [training_benchmark(run.stage, run.path) for run in cost_runs()]
+    return [run_benchmark(run) for run in cost_runs()]
 
 
 def cost_histories():

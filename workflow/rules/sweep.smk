@@ -198,7 +198,7 @@ rule train_from_sweep:
     log:
         "logs/train_from_sweep/{dataset}/{augset}/{seed}.log",
     benchmark:
-        "results/benchmarks/train_model/{dataset}/{augset}/{seed}.tsv"
+        training_benchmark("train_model")
     wildcard_constraints:
         augset=_names_regex(FROM_SWEEP),
     conda:
