@@ -143,6 +143,19 @@ def test_forced_rerun_of_a_finished_job_keeps_every_output(reference, tmp_path):
     assert "finished:" in log_text(workdir, "finetune_model")
 
 
+def test_a_deleted_model_is_rebuilt_by_the_default_run(reference, tmp_path):
+    """No summary reads a finetuned model.pt here (no analyses): the default target still
+    asks for it, so a plain rerun after it was deleted writes it again, from its finished
+    checkpoint (the same weights, no training)."""
+    workdir = tmp_path
+    setup(workdir)
+    run(workdir, target="all")
+    (workdir / TARGET).unlink()
+    run(workdir, target="all")
+    assert same_weights(weights(workdir / TARGET), reference["finetune"])
+    assert "finished:" in log_text(workdir, "finetune_model")
+
+
 def test_rerun_after_the_input_changed_retrains(reference, tmp_path):
     workdir = tmp_path
     setup(workdir)

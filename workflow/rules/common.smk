@@ -244,8 +244,13 @@ def chip_inputs(wildcards):
 
 
 def all_targets():
-    """What `snakemake` builds by default: the summaries of every configured analysis."""
+    """What `snakemake` builds by default: the summaries of every configured analysis.
+
+    Every run's own files too (model, history, params): a file a user deleted is
+    trained again by the next `snakemake`, even where no summary reads it.
+    """
     targets = list(rules.summarize.output)
+    targets += [run_file(run, name) for run in RUNS for name in STAGE_FILES]
     if analysed_datasets("filters"):
         targets += list(rules.summarize_filters.output)
     if analysed_datasets("attribution"):
