@@ -6,6 +6,10 @@ metric (task mean), the best epoch, the train and valid loss at the best epoch a
 seconds, then the mean and sd over seeds. Run one setting at a time (a loaded machine
 makes the seconds comparable only within one run).
 
+``--extra-test H5`` also scores each kept model on every sequence of another h5 file
+from the same generator (a larger, independent test set): if the spread over seeds
+shrinks there, part of it was the test split's sampling noise, not the models.
+
 ``--curves`` also scores every epoch's model on the validation split (the task metric)
 and on the test split, prints the per-epoch table, and the test metric and spread had the
 trainer kept the epoch of the best validation metric instead of the lowest validation
@@ -33,7 +37,7 @@ from evoaugflow.augment import Augmenter
 from evoaugflow.data import load_dataset
 from evoaugflow.metrics import mean_metric
 from evoaugflow.models import get_model
-from evoaugflow.predict import predict
+from evoaugflow.predict import load_model, predict
 from evoaugflow.summary import main_metric
 from evoaugflow.train import evaluate, train_stage
 
@@ -58,6 +62,11 @@ def main():
         help="augmentation spec of Augmenter.from_config as JSON (default: none, the baseline)",
     )
     parser.add_argument(
+        "--extra-test",
+        default=None,
+        help="another h5 of the same task: score each kept model on all its sequences",
+    )
+    parser.add_argument(
         "--curves",
         action="store_true",
         help="score each epoch on valid and test; print the select-by-metric counterfactual",
@@ -65,6 +74,13 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = load_dataset(args.data, downsample=args.downsample)
+    extra = None
+    if args.extra_test:
+        other = load_dataset(args.extra_test)
+        extra = (
+            torch.cat([other.x_train, other.x_valid, other.x_test]),
+            torch.cat([other.y_train, other.y_valid, other.y_test]),
+        )
     metric = main_metric(args.task)[0]
     rows, curves = [], []
     for seed in args.seeds:
@@ -117,10 +133,14 @@ def main():
                 curves.append(history)
             table = evaluate(Path(folder) / "model.pt", data, device="cpu")
             value = table[(table["metric"] == metric) & (table["task"] == "mean")]["value"]
+            row = {"seed": seed, f"test_{metric}": float(value.iloc[0])}
+            if extra is not None:
+                kept, _, _ = load_model(Path(folder) / "model.pt")
+                outputs = predict(kept, extra[0], device="cpu", augmenter=augmenter, task=args.task)
+                row[f"extra_{metric}"] = mean_metric(args.task, metric, extra[1], outputs)
             rows.append(
-                {
-                    "seed": seed,
-                    f"test_{metric}": float(value.iloc[0]),
+                row
+                | {
                     "epochs": len(history),
                     "best_epoch": int(best["epoch"]),
                     "train_loss": best["train_loss"],
@@ -137,6 +157,12 @@ def main():
     frame = pd.DataFrame(rows)
     values = frame[f"test_{metric}"]
     print(f"{metric}: mean {values.mean():.4f} sd {values.std(ddof=1):.4f} over {len(frame)} seeds")
+    if extra is not None:
+        values = frame[f"extra_{metric}"]
+        print(
+            f"{metric} on {len(extra[1])} sequences of {args.extra_test}: mean "
+            f"{values.mean():.4f} sd {values.std(ddof=1):.4f} over {len(frame)} seeds"
+        )
     if curves:
         table = pd.concat(curves, ignore_index=True)
         columns = ["seed", "epoch", "lr", "train_loss", "valid_loss", f"valid_{metric}"]

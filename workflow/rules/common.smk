@@ -105,8 +105,9 @@ def training_log(stage):
     return STAGE_LOG[stage]
 
 
-# Augmentation sets whose cells train both stages in one job (train_and_finetune).
+# Augmentation sets whose cells train both stages in one job, and that job's rule.
 TWO_STAGE = grid.two_stage_sets(config)
+TWO_STAGE_RULE = "train_and_finetune"
 # The rule of a stage's own job where a cell's stages are separate jobs.
 STAGE_RULE = {STAGE1: "train_model", FINETUNE: "finetune_model"}
 
@@ -119,7 +120,7 @@ def training_benchmark(rule_name, path="{dataset}/{augset}/{seed}"):
 def run_benchmark(run):
     """The benchmark TSV of the job that trained a run (a config.Run)."""
     if run.augset in TWO_STAGE:
-        return training_benchmark("train_and_finetune", run.path)
+        return training_benchmark(TWO_STAGE_RULE, run.path)
     return training_benchmark(STAGE_RULE[run.stage], run.path)
 
 

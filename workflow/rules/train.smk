@@ -64,7 +64,7 @@ use rule train_model as train_and_finetune with:
         stage1=training_log(STAGE1),
         finetune=training_log(FINETUNE),
     benchmark:
-        training_benchmark("train_and_finetune")
+        training_benchmark(TWO_STAGE_RULE)
     wildcard_constraints:
         augset=_names_regex(TWO_STAGE),
     params:
