@@ -135,8 +135,8 @@ def main():
             value = table[(table["metric"] == metric) & (table["task"] == "mean")]["value"]
             row = {"seed": seed, f"test_{metric}": float(value.iloc[0])}
             if extra is not None:
-                kept, _, _ = load_model(Path(folder) / "model.pt")
-                outputs = predict(kept, extra[0], device="cpu", augmenter=augmenter, task=args.task)
+                kept, padding, _ = load_model(Path(folder) / "model.pt")
+                outputs = predict(kept, extra[0], device="cpu", augmenter=padding, task=args.task)
                 row[f"extra_{metric}"] = mean_metric(args.task, metric, extra[1], outputs)
             rows.append(
                 row

@@ -100,11 +100,6 @@ STAGE_LOG = {
 }
 
 
-def training_log(stage):
-    """Log pattern of a training stage."""
-    return STAGE_LOG[stage]
-
-
 # Augmentation sets whose cells train both stages in one job, and that job's rule.
 TWO_STAGE = grid.two_stage_sets(config)
 TWO_STAGE_RULE = "train_and_finetune"

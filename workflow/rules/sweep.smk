@@ -198,7 +198,7 @@ rule train_from_sweep:
     log:
         "logs/train_from_sweep/{dataset}/{augset}/{seed}.log",
     benchmark:
-        training_benchmark("train_model")
+        training_benchmark(STAGE_RULE[STAGE1])
     wildcard_constraints:
         augset=_names_regex(FROM_SWEEP),
     conda:

@@ -22,9 +22,9 @@ rule train_model:
         **stage_outputs(STAGE1),
         table=evaluation_output(STAGE1),
     log:
-        training_log(STAGE1),
+        STAGE_LOG[STAGE1],
     benchmark:
-        training_benchmark("train_model")
+        training_benchmark(STAGE_RULE[STAGE1])
     conda:
         "../../envs/train.yaml"
     threads: config["train_threads"]
@@ -46,9 +46,9 @@ use rule train_model as finetune_model with:
         **stage_outputs(FINETUNE),
         table=evaluation_output(FINETUNE),
     log:
-        training_log(FINETUNE),
+        STAGE_LOG[FINETUNE],
     benchmark:
-        training_benchmark("finetune_model")
+        training_benchmark(STAGE_RULE[FINETUNE])
     params:
         run=lambda wildcards: train_params(wildcards, FINETUNE),
         identity=lambda wildcards: run_identity(wildcards, FINETUNE),
@@ -61,8 +61,8 @@ use rule train_model as train_and_finetune with:
         table=evaluation_output(STAGE1),
         finetune_table=evaluation_output(FINETUNE),
     log:
-        stage1=training_log(STAGE1),
-        finetune=training_log(FINETUNE),
+        stage1=STAGE_LOG[STAGE1],
+        finetune=STAGE_LOG[FINETUNE],
     benchmark:
         training_benchmark(TWO_STAGE_RULE)
     wildcard_constraints:
