@@ -341,6 +341,7 @@ def write_no_filter_matches(
         mean_best_q=np.nan,
         n_matched_motifs=0,
         planted_recovery=np.nan,
+        planted_recovered="",
         matched_motifs="",
         note=f"{NO_FILTERS_PREFIX} {reason}",
     )
@@ -429,8 +430,8 @@ def match_filters(
         Written: the Tomtom table (:data:`evoaugflow.tomtom.TOMTOM_COLUMNS`).
     summary_path : str or PathLike
         Written: one row, ``run``'s entries plus ``n_filters``, ``n_with_sites``,
-        ``hit_rate``, ``mean_best_q``, ``n_matched_motifs``, ``planted_recovery`` and
-        ``matched_motifs`` (comma-separated).
+        ``hit_rate``, ``mean_best_q``, ``n_matched_motifs``, ``planted_recovery``,
+        ``planted_recovered`` and ``matched_motifs`` (both comma-separated).
     logos_path : str or PathLike
         Written: each filter's logo beside its best match.
     run : dict
@@ -442,7 +443,8 @@ def match_filters(
     planted : list of str, optional
         JASPAR names or ids of the motifs planted in a synthetic data set: the summary's
         ``planted_recovery`` is the fraction of them that some filter matches, by factor
-        name (another JASPAR matrix of the same factor counts). Default None: NaN.
+        name (another JASPAR matrix of the same factor counts), and
+        ``planted_recovered`` names them in the order given. Default None: NaN and "".
     release : str, optional
         The JASPAR release of ``planted`` (default None: :func:`fetch_motifs`'s).
 
@@ -463,12 +465,13 @@ def match_filters(
     )
     filters = pd.read_csv(table_path, sep="\t")
     result = filter_summary(table, filters["motif_id"], q_threshold=q_threshold)
-    recovery = np.nan
+    recovery, recovered = np.nan, []
     if planted:
         by_release = {} if release is None else {"release": release}
-        names = {motif.name.upper() for motif in fetch_motifs(planted, **by_release)}
+        names = [motif.name for motif in fetch_motifs(planted, **by_release)]
         hits = set(table.loc[table["q-value"] < q_threshold, "Target_name"].str.upper())
-        recovery = len(names & hits) / len(names)
+        recovered = [name for name in dict.fromkeys(names) if name.upper() in hits]
+        recovery = len(recovered) / len({name.upper() for name in names})
     row = dict(run)
     row.update(
         n_filters=result["n_filters"],
@@ -477,6 +480,7 @@ def match_filters(
         mean_best_q=result["mean_best_qvalue"],
         n_matched_motifs=len(result["matched_motifs"]),
         planted_recovery=recovery,
+        planted_recovered=",".join(recovered),
         matched_motifs=",".join(result["matched_motifs"]),
     )
     print(row)

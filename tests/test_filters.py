@@ -247,3 +247,35 @@ def test_extract_then_match_filters_of_a_saved_model(tmp_path):
     written = pd.read_csv(out["s.tsv"], sep="\t").iloc[0]
     assert written["n_filters"] == row["n_filters"] == 16 and written["dataset"] == "toy"
     assert np.isnan(written["planted_recovery"]) and out["l.png"].stat().st_size > 0
+
+
+def test_planted_recovery_counts_same_factor_matrices_and_names_them(tmp_path):
+    """Known answer: filters that are JASPAR matrices recover exactly their factors.
+
+    Filter 0 is CTCF's extended matrix MA1930.1, not the planted MA0139.1: another
+    matrix of the same factor counts. Filter 1 is SPI1's (JASPAR spells it Spi1), filter 2
+    a near-flat matrix; GATA1 is planted but no filter has it, so 2 of 3 are recovered.
+    """
+    from evoaugflow.filters import match_filters
+    from evoaugflow.jaspar import export_meme, fetch_motifs
+    from evoaugflow.meme import Motif
+
+    jaspar = tmp_path / "jaspar.meme"
+    export_meme(jaspar)
+    ctcf_long, spi1 = fetch_motifs(["MA1930.1", "SPI1"])
+    flat = np.full((12, 4), 0.25) + np.random.default_rng(0).uniform(-0.02, 0.02, (12, 4))
+    flat /= flat.sum(axis=1, keepdims=True)
+    pfms = [ctcf_long.pfm, spi1.pfm, flat]
+    motifs = [Motif(f"filter{i}", "", pfm, nsites=100) for i, pfm in enumerate(pfms)]
+    meme, table = tmp_path / "f.meme", tmp_path / "f.tsv"
+    write_filter_motifs(meme, table, motifs, np.array([100, 100, 100]))
+    out = {name: tmp_path / name for name in ("m.tsv", "s.tsv", "l.png")}
+    run = {"dataset": "synthetic", "augset": "baseline", "stage": "stage1", "seed": 0}
+    row = match_filters(
+        meme, table, jaspar, out["m.tsv"], out["s.tsv"], out["l.png"], run,
+        planted=["CTCF", "GATA1", "SPI1"],
+    )  # fmt: skip
+    assert row["planted_recovered"] == "CTCF,Spi1"
+    assert row["planted_recovery"] == pytest.approx(2 / 3)
+    written = pd.read_csv(out["s.tsv"], sep="\t").iloc[0]
+    assert written["planted_recovered"] == "CTCF,Spi1"
