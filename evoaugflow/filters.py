@@ -342,6 +342,8 @@ def write_no_filter_matches(
         n_matched_motifs=0,
         planted_recovery=np.nan,
         planted_recovered="",
+        causal_recovery=np.nan,
+        causal_recovered="",
         matched_motifs="",
         note=f"{NO_FILTERS_PREFIX} {reason}",
     )
@@ -404,6 +406,22 @@ def extract_filters(
     write_filter_motifs(meme_path, table_path, motifs, counts)
 
 
+def _recovered(
+    table: pd.DataFrame, motifs: Sequence[str] | None, q_threshold: float, by_release: dict
+) -> tuple[float, list[str]]:
+    """Fraction of ``motifs`` that some filter matches (q below the cut-off), and which.
+
+    A match counts by factor name, so another JASPAR matrix of the same factor counts;
+    names are JASPAR's spelling, in the order given. No motifs: NaN and none.
+    """
+    if not motifs:
+        return np.nan, []
+    names = list(dict.fromkeys(motif.name for motif in fetch_motifs(motifs, **by_release)))
+    hits = set(table.loc[table["q-value"] < q_threshold, "Target_name"].str.upper())
+    recovered = [name for name in names if name.upper() in hits]
+    return len(recovered) / len({name.upper() for name in names}), recovered
+
+
 def match_filters(
     meme_path: str | os.PathLike,
     table_path: str | os.PathLike,
@@ -417,6 +435,7 @@ def match_filters(
     use_meme_binary: bool = False,
     planted: list[str] | None = None,
     release: str | None = None,
+    causal: list[str] | None = None,
 ) -> dict:
     """Match a model's filter motifs to JASPAR with Tomtom; tables and a logo figure.
 
@@ -431,7 +450,8 @@ def match_filters(
     summary_path : str or PathLike
         Written: one row, ``run``'s entries plus ``n_filters``, ``n_with_sites``,
         ``hit_rate``, ``mean_best_q``, ``n_matched_motifs``, ``planted_recovery``,
-        ``planted_recovered`` and ``matched_motifs`` (both comma-separated).
+        ``planted_recovered``, ``causal_recovery``, ``causal_recovered`` and
+        ``matched_motifs`` (the names comma-separated).
     logos_path : str or PathLike
         Written: each filter's logo beside its best match.
     run : dict
@@ -446,7 +466,13 @@ def match_filters(
         name (another JASPAR matrix of the same factor counts), and
         ``planted_recovered`` names them in the order given. Default None: NaN and "".
     release : str, optional
-        The JASPAR release of ``planted`` (default None: :func:`fetch_motifs`'s).
+        The JASPAR release of ``planted`` and ``causal`` (default None:
+        :func:`fetch_motifs`'s).
+    causal : list of str, optional
+        The planted motifs the labels depend on
+        (:func:`evoaugflow.synthetic.sources.causal_motifs`): ``causal_recovery`` and
+        ``causal_recovered`` as for ``planted``. Distractors, planted but without an
+        effect, are left out, so a model can recover all of these. Default None: NaN.
 
     Returns
     -------
@@ -465,13 +491,9 @@ def match_filters(
     )
     filters = pd.read_csv(table_path, sep="\t")
     result = filter_summary(table, filters["motif_id"], q_threshold=q_threshold)
-    recovery, recovered = np.nan, []
-    if planted:
-        by_release = {} if release is None else {"release": release}
-        names = [motif.name for motif in fetch_motifs(planted, **by_release)]
-        hits = set(table.loc[table["q-value"] < q_threshold, "Target_name"].str.upper())
-        recovered = [name for name in dict.fromkeys(names) if name.upper() in hits]
-        recovery = len(recovered) / len({name.upper() for name in names})
+    by_release = {} if release is None else {"release": release}
+    recovery, recovered = _recovered(table, planted, q_threshold, by_release)
+    causal_recovery, causal_recovered = _recovered(table, causal, q_threshold, by_release)
     row = dict(run)
     row.update(
         n_filters=result["n_filters"],
@@ -481,6 +503,8 @@ def match_filters(
         n_matched_motifs=len(result["matched_motifs"]),
         planted_recovery=recovery,
         planted_recovered=",".join(recovered),
+        causal_recovery=causal_recovery,
+        causal_recovered=",".join(causal_recovered),
         matched_motifs=",".join(result["matched_motifs"]),
     )
     print(row)

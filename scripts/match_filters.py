@@ -20,4 +20,5 @@ match_filters(
     use_meme_binary=params.use_meme_binary,
     planted=params.planted,
     release=params.release,
+    causal=params.causal,
 )

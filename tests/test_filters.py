@@ -273,9 +273,11 @@ def test_planted_recovery_counts_same_factor_matrices_and_names_them(tmp_path):
     run = {"dataset": "synthetic", "augset": "baseline", "stage": "stage1", "seed": 0}
     row = match_filters(
         meme, table, jaspar, out["m.tsv"], out["s.tsv"], out["l.png"], run,
-        planted=["CTCF", "GATA1", "SPI1"],
+        planted=["CTCF", "GATA1", "SPI1"], causal=["GATA1", "SPI1"],
     )  # fmt: skip
     assert row["planted_recovered"] == "CTCF,Spi1"
     assert row["planted_recovery"] == pytest.approx(2 / 3)
+    # Of the motifs the labels depend on (here GATA1 and SPI1), one is recovered.
+    assert row["causal_recovered"] == "Spi1" and row["causal_recovery"] == 0.5
     written = pd.read_csv(out["s.tsv"], sep="\t").iloc[0]
-    assert written["planted_recovered"] == "CTCF,Spi1"
+    assert written["planted_recovered"] == "CTCF,Spi1" and written["causal_recovery"] == 0.5

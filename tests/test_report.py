@@ -194,6 +194,20 @@ def test_a_measure_that_cannot_move_is_called_flat_on_the_page():
     assert set(real["analysis"]) == {"filters"}
 
 
+def test_causal_recovery_is_compared_and_older_tables_without_it_are_read():
+    hit_rate = {("baseline", "stage1"): [0.20, 0.25, 0.22], ("evoaug", "finetune"): [0.4] * 3}
+    causal = {("baseline", "stage1"): [3 / 6, 4 / 6, 3 / 6], ("evoaug", "finetune"): [1.0] * 3}
+    filters = metrics_table(hit_rate).rename(columns={"value": "hit_rate"})
+    filters["causal_recovery"] = metrics_table(causal)["value"].to_numpy()
+    verdicts = report.analysis_verdicts({"filters": filters})
+    row = verdicts[(verdicts["analysis"] == "causal") & (verdicts["augset"] == "evoaug")]
+    assert row["diff_mean"].item() == pytest.approx(1 - 10 / 18)
+    assert row["label"].item().startswith("Filters: motifs the labels depend on")
+    # Per-run tables written before the column existed: the other measures still come.
+    older = report.analysis_verdicts({"filters": filters.drop(columns="causal_recovery")})
+    assert set(older["analysis"]) == {"filters"}
+
+
 def test_overview_requires_the_interval_columns():
     old = summary.comparison_table(metrics_table()).drop(columns=["diff_ci_low"])
     with pytest.raises(ValueError, match="diff_ci_low"):

@@ -183,6 +183,38 @@ def test_panel_validation():
         synthetic.basset_logic(np.zeros((2, 10)), np.zeros(2), n_tasks=11)
 
 
+def test_causal_motifs_are_read_off_the_truth_functions():
+    """Known answers, tied to the task descriptions: the motifs each Basset-like logic
+    names (``mK`` in BASSET_TASKS) are exactly those whose presence moves its labels."""
+    import re
+
+    for n_tasks in range(1, len(synthetic.BASSET_TASKS) + 1):
+        named = {
+            int(k) for task in synthetic.BASSET_TASKS[:n_tasks] for k in re.findall(r"m(\d+)", task)
+        }
+        assert synthetic.basset_causal_motifs(n_tasks) == sorted(named)
+    panel = list(synthetic.DEFAULT_PANEL)
+    # The default 8 tasks: GATA1, FOS::JUN, YY1 and MAX are distractors.
+    assert synthetic.causal_motifs("synthetic_basset", panel) == [
+        "CTCF",
+        "SPI1",
+        "CEBPB",
+        "ELK1",
+        "REST",
+        "HNF4A",
+    ]
+    assert synthetic.causal_motifs("synthetic_basset", panel, {"n_tasks": 1}) == ["CTCF"]
+    assert (
+        synthetic.causal_motifs("synthetic_deepstarr", panel) == panel
+    )  # every motif has an effect
+    assert synthetic.causal_motifs("synthetic_chip", panel) == [synthetic.CHIP_DEFAULT_FOCAL]
+    assert synthetic.causal_motifs("synthetic_chip", panel, {"focal": "REST"}) == ["REST"]
+    # The panel order is what the indices refer to.
+    assert synthetic.causal_motifs("synthetic_basset", panel[::-1], {"n_tasks": 1}) == ["HNF4A"]
+    with pytest.raises(ValueError, match="synthetic_control"):
+        synthetic.causal_motifs("synthetic_control", panel)
+
+
 def test_cagi_files_parse_and_match_recomputation(tmp_path, motifs):
     record = synthetic.make_cagi_benchmark(tmp_path, n_elements=2, element_length=80, seed=2)
     elements = pd.read_csv(tmp_path / "elements.tsv", sep="\t")

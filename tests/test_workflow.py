@@ -93,6 +93,12 @@ def test_analyses_produce_their_tables(finished_run):
     assert len(filters) == 6
     assert filters["hit_rate"].between(0, 1).all()
     assert filters["planted_recovery"].between(0, 1).all()
+    # The Basset-like labels depend on 6 of the 10 planted motifs (the rest distract).
+    assert filters["causal_recovery"].between(0, 1).all()
+    assert (filters["causal_recovery"] * 6).round(9).mod(1).eq(0).all()
+    causal = {"CTCF", "Spi1", "CEBPB", "ELK1", "REST", "HNF4A"}  # JASPAR's spelling
+    for recovered in filters["causal_recovered"].fillna(""):
+        assert set(filter(None, recovered.split(","))) <= causal
     attribution = pd.read_csv(summary / "attribution.tsv", sep="\t")
     assert len(attribution) == 6 and (attribution["n_sequences"] == 2).all()
     assert attribution["attribution_auroc"].between(0, 1).all()

@@ -19,7 +19,8 @@ The package, one job per module:
 - :mod:`~evoaugflow.synthetic.cagi`: :func:`make_cagi_benchmark`, CAGI5-like saturation
   mutagenesis with the true effect of every substitution.
 - :mod:`~evoaugflow.synthetic.oracle`: the truth functions' own metrics (the ceiling).
-- :mod:`~evoaugflow.synthetic.sources`: the generator of each configured ``source``.
+- :mod:`~evoaugflow.synthetic.sources`: the generator of each configured ``source``, and
+  the planted motifs its labels depend on (:func:`causal_motifs`).
 
 Truth tables use 0-based, half-open coordinates and the motif labels of the ``panel``.
 """
@@ -29,6 +30,7 @@ from evoaugflow.synthetic.basset import (
     BASSET_TASKS,
     P_HIGH,
     P_LOW,
+    basset_causal_motifs,
     basset_logic,
     basset_truth_function,
     make_basset_benchmark,
@@ -54,6 +56,7 @@ from evoaugflow.synthetic.deepstarr import (
     DEEPSTARR_EFFECTS,
     DEEPSTARR_GRAMMAR,
     DEEPSTARR_NOISE_SD,
+    deepstarr_causal_motifs,
     deepstarr_truth_function,
     make_deepstarr_benchmark,
 )
@@ -77,7 +80,7 @@ from evoaugflow.synthetic.oracle import (
     oracle_scores,
     write_oracle_metrics,
 )
-from evoaugflow.synthetic.sources import DATASET_MAKERS, make_dataset
+from evoaugflow.synthetic.sources import DATASET_MAKERS, causal_motifs, make_dataset
 
 __all__ = [
     "BACKGROUND",
@@ -105,10 +108,13 @@ __all__ = [
     "ORACLE_SOURCES",
     "P_HIGH",
     "P_LOW",
+    "basset_causal_motifs",
     "basset_logic",
     "basset_truth_function",
+    "causal_motifs",
     "chip_truth_score",
     "codes_from_one_hot",
+    "deepstarr_causal_motifs",
     "deepstarr_truth_function",
     "load_panel",
     "log_odds",

@@ -191,6 +191,40 @@ def basset_truth_function(x: np.ndarray, motifs: Sequence[Motif], n_tasks: int =
     return basset_logic(*motif_presence(x, motifs), n_tasks=n_tasks)
 
 
+def basset_causal_motifs(n_tasks: int = 8) -> list[int]:
+    """Panel indices of the motifs that the first ``n_tasks`` labels depend on.
+
+    Read off :func:`basset_logic` itself: a motif is causal when setting its presence to 0
+    or 1 changes some task's probability for some random presence vector, and the
+    :data:`BASSET_PAIR` motifs are causal when the pair's presence does. The other panel
+    motifs are planted as distractors only.
+
+    Parameters
+    ----------
+    n_tasks : int, default=8
+        1 to 10, as in :func:`basset_logic`.
+
+    Returns
+    -------
+    list of int
+        Sorted panel indices.
+    """
+    # A fixed probe of the logic, not a draw of any data set or training run.
+    probe = np.random.default_rng(0)
+    presence, pair = probe.random((256, MIN_PANEL)), probe.random(256)
+    base = basset_logic(presence, pair, n_tasks)
+    causal = set()
+    for value in (0.0, 1.0):
+        for index in range(MIN_PANEL):
+            changed = presence.copy()
+            changed[:, index] = value
+            if not np.allclose(basset_logic(changed, pair, n_tasks), base):
+                causal.add(index)
+        if not np.allclose(basset_logic(presence, np.full_like(pair, value), n_tasks), base):
+            causal.update(BASSET_PAIR[:2])
+    return sorted(causal)
+
+
 def make_basset_benchmark(
     path_h5: str | os.PathLike,
     truth_path: str | os.PathLike,

@@ -26,6 +26,13 @@ DEEPSTARR_GRAMMAR = ((1, 4, 4, 1.5, 0), (7, 8, 2, 1.2, 1))
 DEEPSTARR_NOISE_SD = 0.3
 
 
+def deepstarr_causal_motifs() -> list[int]:
+    """Panel indices of the motifs with an effect on some task or a place in the grammar."""
+    effects = np.flatnonzero(np.any(DEEPSTARR_EFFECTS != 0, axis=0))
+    grammar = {index for spec in DEEPSTARR_GRAMMAR for index in spec[:2]}
+    return sorted({int(index) for index in effects} | grammar)
+
+
 def _deepstarr_pairs(rng, n):
     """Grammar pairs: half correctly arranged, the rest wrong spacing, order or orientation."""
     which = rng.integers(0, len(DEEPSTARR_GRAMMAR), n)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from evoaugflow.synthetic.basset import make_basset_benchmark
+from evoaugflow.synthetic.basset import basset_causal_motifs, make_basset_benchmark
+from evoaugflow.synthetic.chip import make_chip_benchmark
 from evoaugflow.synthetic.controls import make_control_benchmark
-from evoaugflow.synthetic.deepstarr import make_deepstarr_benchmark
+from evoaugflow.synthetic.deepstarr import deepstarr_causal_motifs, make_deepstarr_benchmark
 from evoaugflow.synthetic.motifs import DEFAULT_PANEL
 
 #: The generator of each synthetic source that writes an h5 data set and its truth TSV
@@ -51,3 +53,46 @@ def make_dataset(
             f"{list(DATASET_MAKERS)}"
         )
     return DATASET_MAKERS[source](path_h5, truth_path, panel, **settings)
+
+
+def _setting(maker, settings: Mapping, name: str):
+    """A generator setting: the config's value, else the generator's own default."""
+    if name in settings:
+        return settings[name]
+    return inspect.signature(maker).parameters[name].default
+
+
+def causal_motifs(source: str, panel: Sequence[str], settings: Mapping | None = None) -> list[str]:
+    """The planted panel motifs that a synthetic source's labels depend on, in panel order.
+
+    Basset-like: the motifs of its first ``n_tasks`` logics
+    (:func:`~evoaugflow.synthetic.basset.basset_causal_motifs`; the rest are distractors).
+    DeepSTARR-like: the motifs with an effect or a grammar role (all ten of the default
+    panel). ChIP-like: the focal factor (the decoys do not depend on the class).
+
+    Parameters
+    ----------
+    source : {"synthetic_basset", "synthetic_deepstarr", "synthetic_chip"}
+    panel : sequence of str
+        The planted panel (``motif_panel`` of the config), in panel order.
+    settings : mapping, optional
+        The data set's ``synthetic`` settings (``n_tasks``, ``focal``); a setting left
+        out takes the generator's default.
+
+    Returns
+    -------
+    list of str
+    """
+    settings = settings or {}
+    panel = list(panel)
+    if source == "synthetic_basset":
+        n_tasks = _setting(make_basset_benchmark, settings, "n_tasks")
+        return [panel[index] for index in basset_causal_motifs(n_tasks)]
+    if source == "synthetic_deepstarr":
+        return [panel[index] for index in deepstarr_causal_motifs()]
+    if source == "synthetic_chip":
+        return [_setting(make_chip_benchmark, settings, "focal")]
+    raise ValueError(
+        f"source: {source!r} has no planted-motif labels; expected synthetic_basset, "
+        "synthetic_deepstarr or synthetic_chip"
+    )

@@ -12,7 +12,7 @@ from evoaugflow import config as grid
 from evoaugflow import mavedb as mavedb_lib
 from evoaugflow.download import load_manifest
 from evoaugflow.stages import FINETUNE, STAGE1, STAGES, stage_dir
-from evoaugflow.synthetic import CHIP_DEFAULT_FOCAL
+from evoaugflow.synthetic import CHIP_DEFAULT_FOCAL, causal_motifs
 
 # Validated once, here, before any job: the schema, its defaults and the settings checks
 # (augmentation strengths and model settings against each data set); an invalid config
@@ -308,6 +308,14 @@ def planted_panel(wildcards):
     """Motifs planted in a synthetic data set (empty for real data)."""
     if entry(wildcards)["source"] in SYNTHETIC_SOURCES:
         return config["motif_panel"]
+    return []
+
+
+def causal_panel(wildcards):
+    """Planted motifs that a synthetic data set's labels depend on (empty for real data)."""
+    data = entry(wildcards)
+    if data["source"] in SYNTHETIC_SOURCES:
+        return causal_motifs(data["source"], config["motif_panel"], data.get("synthetic"))
     return []
 
 

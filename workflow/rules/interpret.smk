@@ -67,6 +67,7 @@ rule match_filters:
     params:
         run=run_identity,
         planted=planted_panel,
+        causal=causal_panel,
         release=config["jaspar"]["release"],
         exclude=config["jaspar"]["exclude"],
         q_threshold=config["jaspar"]["q_threshold"],
