@@ -440,3 +440,16 @@ def test_logo_rejects_a_matrix_that_is_not_acgt_by_position():
         stack(np.zeros((0, 4)))
     with pytest.raises(ValueError, match="finite"):
         stack(np.full((3, 4), np.nan))
+
+
+def test_filter_figure_adds_the_causal_recovery_panel_for_synthetic_data(tmp_path):
+    models, seeds = GRIDS["full"]
+    real = _frame(models, seeds, _filter_rows)
+    two = plots.plot_filter_summary(real, tmp_path / "two.png").read_bytes()
+    # Real data (NaN) draws the same two panels as a table without the column.
+    nan = plots.plot_filter_summary(real.assign(causal_recovery=np.nan), tmp_path / "nan.png")
+    assert nan.read_bytes() == two
+    rng = np.random.default_rng(0)
+    synthetic = real.assign(causal_recovery=rng.integers(0, 7, len(real)) / 6)
+    three = plots.plot_filter_summary(synthetic, tmp_path / "three.png")
+    assert png_size(three) == plots.FIGURE_PIXELS and three.read_bytes() != two

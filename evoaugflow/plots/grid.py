@@ -150,12 +150,14 @@ def plot_metric_by_augset(
 
 
 def plot_filter_summary(filters: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Filter hit rate and mean best q-value by model, two panels (paper Fig. 1c).
+    """Filter hit rate and mean best q-value by model (paper Fig. 1c), and for synthetic
+    data a third panel: the fraction of the motifs the labels depend on that are recovered.
 
     Parameters
     ----------
     filters : pandas.DataFrame
-        Tidy filter results (``summary.TIDY_COLUMNS["filters"]``), any datasets.
+        Tidy filter results (``summary.TIDY_COLUMNS["filters"]``), any datasets; the
+        third panel is drawn where a ``causal_recovery`` column has values.
     path : path
         PNG to write, ``FIGURE_PIXELS`` in size.
 
@@ -166,14 +168,21 @@ def plot_filter_summary(filters: pd.DataFrame, path: str | os.PathLike) -> Path:
     """
     runs = runs_of(filters, "filters")
     colors = augset_colors(runs["augset"])
-    figure, (left, right) = new_figure(2)
+    causal = runs[runs["causal_recovery"].notna()] if "causal_recovery" in runs else runs.iloc[:0]
+    figure, axes = new_figure(2 if causal.empty else 3)
+    left, right = axes[:2]
     _draw_models(left, runs, "hit_rate", colors)
     left.set_title("Filters matching a JASPAR motif")
     left.set_ylabel("hit rate (fraction of filters)")
     _draw_models(right, runs, "mean_best_q", colors)
     right.set_title("Mean best q-value per filter")
     right.set_ylabel("mean best q-value (lower is better)")
-    for ax in (left, right):
+    if not causal.empty:
+        _draw_models(axes[2], causal, "causal_recovery", colors)
+        axes[2].set_title("Causal motifs recovered")
+        axes[2].set_ylabel("fraction of the motifs the labels use")
+        axes[2].set_ylim(-0.05, 1.05)
+    for ax in axes:
         ax.set_xlabel("augmentation set / training stage")
     left.legend(_seed_legend_handles(), ["seeds", "mean ± sd"], fontsize=7, loc="best")
     figure.suptitle("First-layer filters compared with JASPAR (Tomtom)")
