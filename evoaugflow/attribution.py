@@ -31,6 +31,7 @@ from evoaugflow.metrics import auroc
 from evoaugflow.plots.logo import draw_logo
 from evoaugflow.predict import load_model
 from evoaugflow.runtime import resolve_device
+from evoaugflow.synthetic.chip import CHIP_WEAK_SUFFIX
 
 #: Size of both logo figures, in inches, at ``DPI``: 1200 x 600 pixels.
 LOGO_FIGSIZE_INCHES = (12.0, 6.0)
@@ -385,7 +386,12 @@ def plot_filter_logos(
     return _save_png(figure, path)
 
 
-def planted_mask(truth_path: str | os.PathLike, chosen: np.ndarray, length: int) -> np.ndarray:
+def planted_mask(
+    truth_path: str | os.PathLike,
+    chosen: np.ndarray,
+    length: int,
+    motifs: Sequence[str] | None = None,
+) -> np.ndarray:
     """Positions of planted motifs in the chosen test sequences, from a truth table.
 
     Parameters
@@ -397,6 +403,10 @@ def planted_mask(truth_path: str | os.PathLike, chosen: np.ndarray, length: int)
         Test-split indices of the sequences.
     length : int
         Sequence length L; sites are clipped to ``0 .. L``.
+    motifs : sequence of str, optional
+        Keep only the sites of these motifs (the truth table's ``motif`` labels; a
+        weak focal instance of the ChIP-like set counts as its factor's). Default None:
+        every site.
 
     Returns
     -------
@@ -404,6 +414,9 @@ def planted_mask(truth_path: str | os.PathLike, chosen: np.ndarray, length: int)
     """
     truth = pd.read_csv(truth_path, sep="\t")
     truth = truth[truth["split"] == "test"]
+    if motifs is not None:
+        labels = {*motifs, *(f"{name}{CHIP_WEAK_SUFFIX}" for name in motifs)}
+        truth = truth[truth["motif"].isin(labels)]
     mask = np.zeros((len(chosen), length), dtype=bool)
     for row_number, index in enumerate(chosen):
         for site in truth[truth["index"] == index].itertuples():
@@ -422,6 +435,7 @@ def attribute_top_sequences(
     n_references: int = 1000,
     n_samples: int = 100,
     truth_path: str | os.PathLike | None = None,
+    causal: Sequence[str] | None = None,
     device: str | torch.device = "auto",
     threads: int = 1,
 ) -> float:
@@ -435,8 +449,8 @@ def attribute_top_sequences(
         Written: npz with ``attributions`` ``(n, 4, L)``, ``x`` ``(n, 4, L)`` and
         ``index`` ``(n,)`` (test-split indices, highest activity first).
     scores_path : str or PathLike
-        Written: a one-row TSV, ``run``'s entries plus ``n_sequences`` and
-        ``attribution_auroc`` (NaN without planted sites).
+        Written: a one-row TSV, ``run``'s entries plus ``n_sequences``,
+        ``attribution_auroc`` (NaN without planted sites) and ``causal_attribution_auroc``.
     run : dict
         The run's identity (dataset, augset, stage, seed, ...); ``run["seed"]`` seeds
         GradientShap.
@@ -446,6 +460,12 @@ def attribute_top_sequences(
         See :func:`select_top_sequences` and :func:`gradient_shap`.
     truth_path : str or PathLike, optional
         Planted-site table (see :func:`planted_mask`); default None: no score.
+    causal : sequence of str, optional
+        The planted motifs that ``output`` depends on
+        (:func:`evoaugflow.synthetic.causal_motifs`): ``causal_attribution_auroc`` scores
+        the map against their sites only. A correct model gives a motif without an
+        effect on ``output`` no attribution, so its sites cap the AUROC over all planted
+        sites below 1. Default None: NaN.
     device : {"auto", "cpu", "cuda"} or torch.device, default "auto"
     threads : int, default 1
         CPU threads for torch.
@@ -470,17 +490,34 @@ def attribute_top_sequences(
         device=device,
         augmenter=augmenter,
     )
-    score = np.nan
+    score = causal_score = np.nan
     if truth_path:
         mask = planted_mask(truth_path, chosen, x.shape[-1])
         if mask.any() and not mask.all():
             score = attribution_auroc(attributions, mask)
-    print(f"{len(chosen)} sequences, attribution AUROC {score}")
+        if causal:
+            mask = planted_mask(truth_path, chosen, x.shape[-1], motifs=causal)
+            if mask.any() and not mask.all():
+                causal_score = attribution_auroc(attributions, mask)
+    print(
+        f"{len(chosen)} sequences, attribution AUROC {score}; at the sites of the motifs "
+        f"output {output} depends on ({', '.join(causal or []) or 'none given'}): {causal_score}"
+    )
     with atomic_path(arrays_path, suffix=".npz") as tmp:
         with open(tmp, "wb") as handle:
             np.savez_compressed(handle, attributions=attributions, x=x.numpy(), index=chosen)
     write_tsv(
-        pd.DataFrame([dict(run, n_sequences=len(chosen), attribution_auroc=score)]), scores_path
+        pd.DataFrame(
+            [
+                dict(
+                    run,
+                    n_sequences=len(chosen),
+                    attribution_auroc=score,
+                    causal_attribution_auroc=causal_score,
+                )
+            ]
+        ),
+        scores_path,
     )
     return score
 

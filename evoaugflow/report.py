@@ -58,6 +58,13 @@ ANALYSES: dict[str, tuple[str, str, str | None, str, bool]] = {
         "Attribution: AUROC at planted sites",
         True,
     ),
+    "causal_attribution": (
+        "attribution",
+        "causal_attribution_auroc",
+        None,
+        "Attribution: AUROC at the sites of motifs the output depends on",
+        True,
+    ),
     "cagi5": ("cagi5", "pearson", "mean", "Variants: CAGI5 Pearson r", True),
 }
 #: Summary tables the analyses read.

@@ -18,6 +18,7 @@ attribute_top_sequences(
     n_references=settings["n_references"],
     n_samples=settings["n_samples"],
     truth_path=snakemake.input.truth or None,
+    causal=snakemake.params.causal,
     device=snakemake.params.device,
     threads=snakemake.threads,
 )

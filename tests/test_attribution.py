@@ -144,6 +144,32 @@ def test_attribution_auroc_known_answers():
         attribution_auroc(attr, np.zeros(5, dtype=bool))
 
 
+def test_planted_mask_keeps_the_sites_of_the_motifs_asked(tmp_path):
+    """Known answer on a small truth table: all sites, or only those of the motifs an
+    output depends on; a weak focal instance (ChIP-like) counts as its factor's."""
+    from evoaugflow.attribution import planted_mask
+
+    truth = pd.DataFrame(
+        [
+            ("test", 7, "REST", 2, 6, "+"),
+            ("test", 7, "YY1", 8, 10, "-"),
+            ("test", 3, "REST_weak", 0, 3, "+"),
+            ("test", 3, "GATA1", 12, 20, "+"),  # clipped to the length 12
+            ("train", 7, "REST", 0, 12, "+"),  # another split: ignored
+        ],
+        columns=["split", "index", "motif", "start", "end", "strand"],
+    )
+    path = tmp_path / "truth.tsv"
+    truth.to_csv(path, sep="\t", index=False)
+    chosen = np.array([7, 3])
+    every = planted_mask(path, chosen, 12)
+    assert every.sum(axis=1).tolist() == [4 + 2, 3]
+    causal = planted_mask(path, chosen, 12, motifs=["REST"])
+    assert np.flatnonzero(causal[0]).tolist() == [2, 3, 4, 5]
+    assert np.flatnonzero(causal[1]).tolist() == [0, 1, 2]
+    assert not planted_mask(path, chosen, 12, motifs=["CTCF"]).any()
+
+
 def test_plot_attribution_logos(planted_maps, tmp_path):
     x, _, _, maps = planted_maps
     path = plot_attribution_logos(

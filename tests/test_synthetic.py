@@ -211,6 +211,18 @@ def test_causal_motifs_are_read_off_the_truth_functions():
     assert synthetic.causal_motifs("synthetic_chip", panel, {"focal": "REST"}) == ["REST"]
     # The panel order is what the indices refer to.
     assert synthetic.causal_motifs("synthetic_basset", panel[::-1], {"n_tasks": 1}) == ["HNF4A"]
+    # One output: the motifs of that label only (an attribution map explains one).
+    assert synthetic.causal_motifs("synthetic_basset", panel, output=3) == ["SPI1", "CEBPB"]
+    developmental = synthetic.causal_motifs("synthetic_deepstarr", panel, output=0)
+    assert developmental == [name for name in panel if name != "YY1"]  # effect 0, no grammar
+    housekeeping = synthetic.causal_motifs("synthetic_deepstarr", panel, output=1)
+    assert housekeeping == ["CTCF", "CEBPB", "FOS::JUN", "ELK1", "REST", "YY1", "MAX"]
+    for task, row in enumerate(synthetic.DEEPSTARR_EFFECTS):
+        assert set(np.flatnonzero(row)) <= set(synthetic.deepstarr_causal_motifs(task))
+    with pytest.raises(ValueError, match="task"):
+        synthetic.basset_causal_motifs(8, task=8)
+    with pytest.raises(ValueError, match="one label"):
+        synthetic.causal_motifs("synthetic_chip", panel, output=1)
     with pytest.raises(ValueError, match="synthetic_control"):
         synthetic.causal_motifs("synthetic_control", panel)
 

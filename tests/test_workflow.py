@@ -102,6 +102,7 @@ def test_analyses_produce_their_tables(finished_run):
     attribution = pd.read_csv(summary / "attribution.tsv", sep="\t")
     assert len(attribution) == 6 and (attribution["n_sequences"] == 2).all()
     assert attribution["attribution_auroc"].between(0, 1).all()
+    assert attribution["causal_attribution_auroc"].between(0, 1).all()
     cagi = pd.read_csv(summary / "cagi5.tsv", sep="\t")
     assert set(cagi["element"]) == {"SYN1", "SYN2", "mean"}
     assert (cagi.loc[cagi["element"] != "mean", "n_variants"] == 450).all()

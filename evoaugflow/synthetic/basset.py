@@ -191,8 +191,8 @@ def basset_truth_function(x: np.ndarray, motifs: Sequence[Motif], n_tasks: int =
     return basset_logic(*motif_presence(x, motifs), n_tasks=n_tasks)
 
 
-def basset_causal_motifs(n_tasks: int = 8) -> list[int]:
-    """Panel indices of the motifs that the first ``n_tasks`` labels depend on.
+def basset_causal_motifs(n_tasks: int = 8, task: int | None = None) -> list[int]:
+    """Panel indices of the motifs that the first ``n_tasks`` labels (or one) depend on.
 
     Read off :func:`basset_logic` itself: a motif is causal when setting its presence to 0
     or 1 changes some task's probability for some random presence vector, and the
@@ -203,24 +203,30 @@ def basset_causal_motifs(n_tasks: int = 8) -> list[int]:
     ----------
     n_tasks : int, default=8
         1 to 10, as in :func:`basset_logic`.
+    task : int, optional
+        One task (label column), below ``n_tasks``; default None: any of them.
 
     Returns
     -------
     list of int
         Sorted panel indices.
     """
+    columns = slice(None) if task is None else [task]
+    if task is not None and not 0 <= task < n_tasks:
+        raise ValueError(f"task: {task}; expected 0..{n_tasks - 1} (one of the n_tasks labels)")
     # A fixed probe of the logic, not a draw of any data set or training run.
     probe = np.random.default_rng(0)
     presence, pair = probe.random((256, MIN_PANEL)), probe.random(256)
-    base = basset_logic(presence, pair, n_tasks)
+    base = basset_logic(presence, pair, n_tasks)[:, columns]
     causal = set()
     for value in (0.0, 1.0):
         for index in range(MIN_PANEL):
             changed = presence.copy()
             changed[:, index] = value
-            if not np.allclose(basset_logic(changed, pair, n_tasks), base):
+            if not np.allclose(basset_logic(changed, pair, n_tasks)[:, columns], base):
                 causal.add(index)
-        if not np.allclose(basset_logic(presence, np.full_like(pair, value), n_tasks), base):
+        moved = basset_logic(presence, np.full_like(pair, value), n_tasks)[:, columns]
+        if not np.allclose(moved, base):
             causal.update(BASSET_PAIR[:2])
     return sorted(causal)
 

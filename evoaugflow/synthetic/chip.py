@@ -30,6 +30,8 @@ from evoaugflow.synthetic.motifs import (
     scan,
 )
 
+#: Truth-table label of a weak focal instance: the focal factor's name plus this suffix.
+CHIP_WEAK_SUFFIX = "_weak"
 #: The ChIP-ed factor of the ChIP-like set unless its ``synthetic.focal`` says otherwise.
 CHIP_DEFAULT_FOCAL = "CTCF"
 
@@ -156,7 +158,7 @@ def make_chip_benchmark(
     focal_index = panel.index(focal)
     weak = Motif(
         motifs[focal_index].id,
-        f"{focal}_weak",
+        f"{focal}{CHIP_WEAK_SUFFIX}",
         CHIP_WEAK_MIX * motifs[focal_index].pfm + (1 - CHIP_WEAK_MIX) * BACKGROUND,
     )
     motifs.append(weak)
@@ -334,7 +336,7 @@ def chip_truth_score(
     codes = codes_from_one_hot(x)
     n, length = codes.shape
     kind = np.full(n, 2)
-    for value, name in ((1, f"{focal}_weak"), (0, focal)):
+    for value, name in ((1, f"{focal}{CHIP_WEAK_SUFFIX}"), (0, focal)):
         kind[truth.loc[truth["motif"] == name, "index"].to_numpy(np.int64)] = value
     rates = {
         k: np.append(np.array(CHIP_FOCAL_RATES[k]), 1 - sum(CHIP_FOCAL_RATES[k])) for k in (0, 1)

@@ -26,10 +26,16 @@ DEEPSTARR_GRAMMAR = ((1, 4, 4, 1.5, 0), (7, 8, 2, 1.2, 1))
 DEEPSTARR_NOISE_SD = 0.3
 
 
-def deepstarr_causal_motifs() -> list[int]:
-    """Panel indices of the motifs with an effect on some task or a place in the grammar."""
-    effects = np.flatnonzero(np.any(DEEPSTARR_EFFECTS != 0, axis=0))
-    grammar = {index for spec in DEEPSTARR_GRAMMAR for index in spec[:2]}
+def deepstarr_causal_motifs(task: int | None = None) -> list[int]:
+    """Panel indices of the motifs with an effect on a task, or a place in its grammar.
+
+    ``task`` (0 developmental, 1 housekeeping) picks one; default None: either.
+    """
+    tasks = range(len(DEEPSTARR_EFFECTS)) if task is None else [task]
+    if task is not None and not 0 <= task < len(DEEPSTARR_EFFECTS):
+        raise ValueError(f"task: {task}; expected 0..{len(DEEPSTARR_EFFECTS) - 1}")
+    effects = np.flatnonzero(np.any(DEEPSTARR_EFFECTS[list(tasks)] != 0, axis=0))
+    grammar = {index for spec in DEEPSTARR_GRAMMAR if spec[4] in tasks for index in spec[:2]}
     return sorted({int(index) for index in effects} | grammar)
 
 

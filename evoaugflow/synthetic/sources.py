@@ -62,7 +62,9 @@ def _setting(maker, settings: Mapping, name: str):
     return inspect.signature(maker).parameters[name].default
 
 
-def causal_motifs(source: str, panel: Sequence[str], settings: Mapping | None = None) -> list[str]:
+def causal_motifs(
+    source: str, panel: Sequence[str], settings: Mapping | None = None, output: int | None = None
+) -> list[str]:
     """The planted panel motifs that a synthetic source's labels depend on, in panel order.
 
     Basset-like: the motifs of its first ``n_tasks`` logics
@@ -78,6 +80,9 @@ def causal_motifs(source: str, panel: Sequence[str], settings: Mapping | None = 
     settings : mapping, optional
         The data set's ``synthetic`` settings (``n_tasks``, ``focal``); a setting left
         out takes the generator's default.
+    output : int, optional
+        One label column (the output an attribution map explains); default None: the
+        motifs any label depends on.
 
     Returns
     -------
@@ -87,10 +92,12 @@ def causal_motifs(source: str, panel: Sequence[str], settings: Mapping | None = 
     panel = list(panel)
     if source == "synthetic_basset":
         n_tasks = _setting(make_basset_benchmark, settings, "n_tasks")
-        return [panel[index] for index in basset_causal_motifs(n_tasks)]
+        return [panel[index] for index in basset_causal_motifs(n_tasks, output)]
     if source == "synthetic_deepstarr":
-        return [panel[index] for index in deepstarr_causal_motifs()]
+        return [panel[index] for index in deepstarr_causal_motifs(output)]
     if source == "synthetic_chip":
+        if output not in (None, 0):
+            raise ValueError(f"output: {output}; the ChIP-like set has one label (0)")
         return [_setting(make_chip_benchmark, settings, "focal")]
     raise ValueError(
         f"source: {source!r} has no planted-motif labels; expected synthetic_basset, "

@@ -311,11 +311,14 @@ def planted_panel(wildcards):
     return []
 
 
-def causal_panel(wildcards):
-    """Planted motifs that a synthetic data set's labels depend on (empty for real data)."""
+def causal_panel(wildcards, output=None):
+    """Planted motifs that a synthetic data set's labels (or label `output`) depend on;
+    empty for real data."""
     data = entry(wildcards)
     if data["source"] in SYNTHETIC_SOURCES:
-        return causal_motifs(data["source"], config["motif_panel"], data.get("synthetic"))
+        return causal_motifs(
+            data["source"], config["motif_panel"], data.get("synthetic"), output
+        )
     return []
 
 

@@ -122,6 +122,9 @@ rule attribute:
     params:
         run=run_identity,
         settings=lambda wildcards: entry(wildcards)["attribution"],
+        causal=lambda wildcards: causal_panel(
+            wildcards, entry(wildcards)["attribution"]["output"]
+        ),
         device=config["device"],
     script:
         "../../scripts/attribute.py"
