@@ -8,7 +8,8 @@ This script reads what is already written, and nothing else:
   task mean of each metric);
 - the filter summaries (``results/filters/.../summary.tsv``): hit rate, planted and
   causal recovery as counts (``3/6``), and the names recovered;
-- the attribution AUROC at planted positions (``results/attribution/.../scores.tsv``).
+- the attribution AUROC at planted positions, and at the sites of the motifs the
+  explained output depends on (``results/attribution/.../scores.tsv``).
 
 Usage::
 
@@ -87,7 +88,8 @@ def attribution(results: Path) -> pd.DataFrame:
     table = _read(sorted(results.glob("attribution/*/*/*/*/scores.tsv")), "attribution")
     if table.empty:
         return pd.DataFrame(columns=KEYS)
-    return table[KEYS + ["n_sequences", "attribution_auroc"]]
+    measures = [name for name in ("attribution_auroc", "causal_attribution_auroc") if name in table]
+    return table[KEYS + ["n_sequences", *measures]]
 
 
 def main(argv=None) -> int:

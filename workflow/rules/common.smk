@@ -311,13 +311,14 @@ def planted_panel(wildcards):
     return []
 
 
-def causal_panel(wildcards, output=None):
-    """Planted motifs that a synthetic data set's labels (or label `output`) depend on;
-    empty for real data."""
+def causal_panel(wildcards, label=None):
+    """Planted motifs that a synthetic data set's labels (or one `label` column) depend
+    on; empty for real data. (Not `output`: Snakemake hands a params function's `output`
+    argument the rule's output files.)"""
     data = entry(wildcards)
     if data["source"] in SYNTHETIC_SOURCES:
         return causal_motifs(
-            data["source"], config["motif_panel"], data.get("synthetic"), output
+            data["source"], config["motif_panel"], data.get("synthetic"), label
         )
     return []
 
