@@ -7,7 +7,7 @@ This script reads what is already written, and nothing else:
 - the test metrics of ``results/evaluate/<dataset>/<augset>/<seed>/<stage>.tsv`` (the
   task mean of each metric);
 - the filter summaries (``results/filters/.../summary.tsv``): hit rate, planted and
-  causal recovery as counts (``3/6``), and the names recovered;
+  causal recovery as a count and a fraction (``6 (1.00)``), and the names;
 - the attribution AUROC at planted positions, and at the sites of the motifs the
   explained output depends on (``results/attribution/.../scores.tsv``).
 
@@ -47,16 +47,13 @@ def _read(paths, what: str) -> pd.DataFrame:
     return table
 
 
-def _counts(table: pd.DataFrame, kind: str) -> list[str]:
-    """``<kind>_recovery`` as ``found/panel`` (the panel's size: recovered names over the
-    fraction, from any row of the data set with a fraction above 0)."""
-    fraction = table[f"{kind}_recovery"]
+def _recovered(table: pd.DataFrame, kind: str) -> list[str]:
+    """``<kind>_recovery`` as the number of motifs recovered and the fraction of them."""
     names = table[f"{kind}_recovered"].fillna("").astype(str)
     found = names.map(lambda text: len([name for name in text.split(",") if name]))
-    size = (found / fraction).where(fraction > 0).groupby(table["dataset"]).transform("max")
     return [
-        "" if pd.isna(f) else (f"{n}/{round(d)}" if pd.notna(d) else f"{f:.2f}")
-        for f, n, d in zip(fraction, found, size, strict=True)
+        "" if pd.isna(fraction) else f"{count} ({fraction:.2f})"
+        for count, fraction in zip(found, table[f"{kind}_recovery"], strict=True)
     ]
 
 
@@ -78,7 +75,7 @@ def filters(results: Path) -> pd.DataFrame:
     for kind in ("planted", "causal"):
         if f"{kind}_recovery" not in table:
             continue  # written by an older version: rerun match_filters
-        out[kind] = _counts(table, kind)
+        out[kind] = _recovered(table, kind)
         out[f"{kind}_recovered"] = table[f"{kind}_recovered"].fillna("")
     return out
 

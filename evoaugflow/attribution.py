@@ -31,7 +31,6 @@ from evoaugflow.metrics import auroc
 from evoaugflow.plots.logo import draw_logo
 from evoaugflow.predict import load_model
 from evoaugflow.runtime import resolve_device
-from evoaugflow.synthetic.chip import CHIP_WEAK_SUFFIX
 
 #: Size of both logo figures, in inches, at ``DPI``: 1200 x 600 pixels.
 LOGO_FIGSIZE_INCHES = (12.0, 6.0)
@@ -387,40 +386,39 @@ def plot_filter_logos(
 
 
 def planted_mask(
-    truth_path: str | os.PathLike,
+    truth: str | os.PathLike | pd.DataFrame,
     chosen: np.ndarray,
     length: int,
-    motifs: Sequence[str] | None = None,
+    labels: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Positions of planted motifs in the chosen test sequences, from a truth table.
 
     Parameters
     ----------
-    truth_path : str or PathLike
-        TSV with columns ``split``, ``index``, ``start``, ``end`` (one row per planted
-        site; rows of other splits are ignored).
+    truth : str, PathLike or pandas.DataFrame
+        The truth TSV, or its table: columns ``split``, ``index``, ``motif``, ``start``,
+        ``end`` (one row per planted site; rows of other splits are ignored).
     chosen : numpy.ndarray, shape=(n,)
-        Test-split indices of the sequences.
+        Test-split indices of the sequences, without repeats.
     length : int
         Sequence length L; sites are clipped to ``0 .. L``.
-    motifs : sequence of str, optional
-        Keep only the sites of these motifs (the truth table's ``motif`` labels; a
-        weak focal instance of the ChIP-like set counts as its factor's). Default None:
-        every site.
+    labels : sequence of str, optional
+        Keep only the sites whose ``motif`` label is one of these
+        (:func:`evoaugflow.synthetic.causal_site_labels`). Default None: every site.
 
     Returns
     -------
     numpy.ndarray of bool, shape=(n, L)
     """
-    truth = pd.read_csv(truth_path, sep="\t")
-    truth = truth[truth["split"] == "test"]
-    if motifs is not None:
-        labels = {*motifs, *(f"{name}{CHIP_WEAK_SUFFIX}" for name in motifs)}
-        truth = truth[truth["motif"].isin(labels)]
+    sites = truth if isinstance(truth, pd.DataFrame) else pd.read_csv(truth, sep="\t")
+    sites = sites[sites["split"] == "test"]
+    if labels is not None:
+        sites = sites[sites["motif"].isin(list(labels))]
+    row_of = {int(index): row for row, index in enumerate(chosen)}
+    sites = sites[sites["index"].isin(list(row_of))]
     mask = np.zeros((len(chosen), length), dtype=bool)
-    for row_number, index in enumerate(chosen):
-        for site in truth[truth["index"] == index].itertuples():
-            mask[row_number, max(site.start, 0) : min(site.end, length)] = True
+    for site in sites.itertuples():
+        mask[row_of[site.index], max(site.start, 0) : min(site.end, length)] = True
     return mask
 
 
@@ -461,11 +459,11 @@ def attribute_top_sequences(
     truth_path : str or PathLike, optional
         Planted-site table (see :func:`planted_mask`); default None: no score.
     causal : sequence of str, optional
-        The planted motifs that ``output`` depends on
-        (:func:`evoaugflow.synthetic.causal_motifs`): ``causal_attribution_auroc`` scores
-        the map against their sites only. A correct model gives a motif without an
-        effect on ``output`` no attribution, so its sites cap the AUROC over all planted
-        sites below 1. Default None: NaN.
+        Truth-table labels of the sites of the motifs that ``output`` depends on
+        (:func:`evoaugflow.synthetic.causal_site_labels`): ``causal_attribution_auroc``
+        scores the map against those sites only. A correct model gives a motif without
+        an effect on ``output`` no attribution, so its sites cap the AUROC over all
+        planted sites below 1. Default None: NaN.
     device : {"auto", "cpu", "cuda"} or torch.device, default "auto"
     threads : int, default 1
         CPU threads for torch.
@@ -492,11 +490,12 @@ def attribute_top_sequences(
     )
     score = causal_score = np.nan
     if truth_path:
-        mask = planted_mask(truth_path, chosen, x.shape[-1])
+        truth = pd.read_csv(truth_path, sep="\t")
+        mask = planted_mask(truth, chosen, x.shape[-1])
         if mask.any() and not mask.all():
             score = attribution_auroc(attributions, mask)
         if causal:
-            mask = planted_mask(truth_path, chosen, x.shape[-1], motifs=causal)
+            mask = planted_mask(truth, chosen, x.shape[-1], labels=causal)
             if mask.any() and not mask.all():
                 causal_score = attribution_auroc(attributions, mask)
     print(

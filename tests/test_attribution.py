@@ -148,6 +148,7 @@ def test_planted_mask_keeps_the_sites_of_the_motifs_asked(tmp_path):
     """Known answer on a small truth table: all sites, or only those of the motifs an
     output depends on; a weak focal instance (ChIP-like) counts as its factor's."""
     from evoaugflow.attribution import planted_mask
+    from evoaugflow.synthetic import DEFAULT_PANEL, causal_site_labels
 
     truth = pd.DataFrame(
         [
@@ -164,10 +165,14 @@ def test_planted_mask_keeps_the_sites_of_the_motifs_asked(tmp_path):
     chosen = np.array([7, 3])
     every = planted_mask(path, chosen, 12)
     assert every.sum(axis=1).tolist() == [4 + 2, 3]
-    causal = planted_mask(path, chosen, 12, motifs=["REST"])
+    labels = causal_site_labels("synthetic_chip", DEFAULT_PANEL, {"focal": "REST"}, 0)
+    assert labels == ["REST", "REST_weak"]
+    causal = planted_mask(path, chosen, 12, labels=labels)
     assert np.flatnonzero(causal[0]).tolist() == [2, 3, 4, 5]
     assert np.flatnonzero(causal[1]).tolist() == [0, 1, 2]
-    assert not planted_mask(path, chosen, 12, motifs=["CTCF"]).any()
+    assert not planted_mask(path, chosen, 12, labels=["CTCF"]).any()
+    # The table itself instead of its file: the same mask.
+    assert (planted_mask(truth, chosen, 12, labels=labels) == causal).all()
 
 
 def test_plot_attribution_logos(planted_maps, tmp_path):

@@ -221,6 +221,9 @@ def test_causal_motifs_are_read_off_the_truth_functions():
         assert set(np.flatnonzero(row)) <= set(synthetic.deepstarr_causal_motifs(task))
     with pytest.raises(ValueError, match="task"):
         synthetic.basset_causal_motifs(8, task=8)
+    # Site labels: the motifs' names; the ChIP-like set adds its weak focal instances.
+    assert synthetic.causal_site_labels("synthetic_basset", panel, output=3) == ["SPI1", "CEBPB"]
+    assert synthetic.causal_site_labels("synthetic_chip", panel) == ["CTCF", "CTCF_weak"]
     with pytest.raises(ValueError, match="one label"):
         synthetic.causal_motifs("synthetic_chip", panel, output=1)
     with pytest.raises(ValueError, match="synthetic_control"):

@@ -20,7 +20,8 @@ The package, one job per module:
   mutagenesis with the true effect of every substitution.
 - :mod:`~evoaugflow.synthetic.oracle`: the truth functions' own metrics (the ceiling).
 - :mod:`~evoaugflow.synthetic.sources`: the generator of each configured ``source``, and
-  the planted motifs its labels depend on (:func:`causal_motifs`).
+  the planted motifs its labels depend on (:func:`causal_motifs`, and their sites'
+  truth-table labels, :func:`causal_site_labels`).
 
 Truth tables use 0-based, half-open coordinates and the motif labels of the ``panel``.
 """
@@ -80,7 +81,12 @@ from evoaugflow.synthetic.oracle import (
     oracle_scores,
     write_oracle_metrics,
 )
-from evoaugflow.synthetic.sources import DATASET_MAKERS, causal_motifs, make_dataset
+from evoaugflow.synthetic.sources import (
+    DATASET_MAKERS,
+    causal_motifs,
+    causal_site_labels,
+    make_dataset,
+)
 
 __all__ = [
     "BACKGROUND",
@@ -112,6 +118,7 @@ __all__ = [
     "basset_logic",
     "basset_truth_function",
     "causal_motifs",
+    "causal_site_labels",
     "chip_truth_score",
     "codes_from_one_hot",
     "deepstarr_causal_motifs",

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from evoaugflow.synthetic.basset import basset_causal_motifs, make_basset_benchmark
-from evoaugflow.synthetic.chip import make_chip_benchmark
+from evoaugflow.synthetic.chip import CHIP_WEAK_SUFFIX, make_chip_benchmark
 from evoaugflow.synthetic.controls import make_control_benchmark
 from evoaugflow.synthetic.deepstarr import deepstarr_causal_motifs, make_deepstarr_benchmark
 from evoaugflow.synthetic.motifs import DEFAULT_PANEL
@@ -103,3 +103,18 @@ def causal_motifs(
         f"source: {source!r} has no planted-motif labels; expected synthetic_basset, "
         "synthetic_deepstarr or synthetic_chip"
     )
+
+
+def causal_site_labels(
+    source: str, panel: Sequence[str], settings: Mapping | None = None, output: int | None = None
+) -> list[str]:
+    """Truth-table labels of the planted sites that label ``output`` depends on.
+
+    The :func:`causal_motifs`, and for the ChIP-like set also the weak focal instances,
+    which its truth table labels ``<focal>_weak`` (:data:`CHIP_WEAK_SUFFIX`). Arguments
+    as for :func:`causal_motifs`.
+    """
+    names = causal_motifs(source, panel, settings, output)
+    if source == "synthetic_chip":
+        names += [f"{name}{CHIP_WEAK_SUFFIX}" for name in names]
+    return names

@@ -12,7 +12,7 @@ from evoaugflow import config as grid
 from evoaugflow import mavedb as mavedb_lib
 from evoaugflow.download import load_manifest
 from evoaugflow.stages import FINETUNE, STAGE1, STAGES, stage_dir
-from evoaugflow.synthetic import CHIP_DEFAULT_FOCAL, causal_motifs
+from evoaugflow.synthetic import CHIP_DEFAULT_FOCAL, causal_motifs, causal_site_labels
 
 # Validated once, here, before any job: the schema, its defaults and the settings checks
 # (augmentation strengths and model settings against each data set); an invalid config
@@ -311,14 +311,26 @@ def planted_panel(wildcards):
     return []
 
 
-def causal_panel(wildcards, label=None):
-    """Planted motifs that a synthetic data set's labels (or one `label` column) depend
-    on; empty for real data. (Not `output`: Snakemake hands a params function's `output`
-    argument the rule's output files.)"""
+def causal_panel(wildcards):
+    """Planted motifs that a synthetic data set's labels depend on (empty for real data)."""
     data = entry(wildcards)
     if data["source"] in SYNTHETIC_SOURCES:
         return causal_motifs(
-            data["source"], config["motif_panel"], data.get("synthetic"), label
+            data["source"], config["motif_panel"], data.get("synthetic")
+        )
+    return []
+
+
+def causal_sites(wildcards):
+    """Truth-table labels of the sites that the attributed output of a synthetic data set
+    depends on (empty for real data)."""
+    data = entry(wildcards)
+    if data["source"] in SYNTHETIC_SOURCES:
+        return causal_site_labels(
+            data["source"],
+            config["motif_panel"],
+            data.get("synthetic"),
+            data["attribution"]["output"],
         )
     return []
 

@@ -122,9 +122,7 @@ rule attribute:
     params:
         run=run_identity,
         settings=lambda wildcards: entry(wildcards)["attribution"],
-        causal=lambda wildcards: causal_panel(
-            wildcards, entry(wildcards)["attribution"]["output"]
-        ),
+        causal=causal_sites,
         device=config["device"],
     script:
         "../../scripts/attribute.py"
