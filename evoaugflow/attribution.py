@@ -31,6 +31,7 @@ from evoaugflow.metrics import auroc
 from evoaugflow.plots.logo import draw_logo
 from evoaugflow.predict import load_model
 from evoaugflow.runtime import resolve_device
+from evoaugflow.summary import require_columns
 
 #: Size of both logo figures, in inches, at ``DPI``: 1200 x 600 pixels.
 LOGO_FIGSIZE_INCHES = (12.0, 6.0)
@@ -411,6 +412,8 @@ def planted_mask(
     numpy.ndarray of bool, shape=(n, L)
     """
     sites = truth if isinstance(truth, pd.DataFrame) else pd.read_csv(truth, sep="\t")
+    where = "truth table" if isinstance(truth, pd.DataFrame) else f"truth table {truth}"
+    require_columns(sites, ("split", "index", "motif", "start", "end"), where)
     sites = sites[sites["split"] == "test"]
     if labels is not None:
         sites = sites[sites["motif"].isin(list(labels))]

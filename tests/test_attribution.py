@@ -173,6 +173,10 @@ def test_planted_mask_keeps_the_sites_of_the_motifs_asked(tmp_path):
     assert not planted_mask(path, chosen, 12, labels=["CTCF"]).any()
     # The table itself instead of its file: the same mask.
     assert (planted_mask(truth, chosen, 12, labels=labels) == causal).all()
+    # A table without a motif column: the file and the column are named.
+    truth.drop(columns="motif").to_csv(path, sep="\t", index=False)
+    with pytest.raises(ValueError, match=r"truth table .*truth.tsv: missing column\(s\) motif"):
+        planted_mask(path, chosen, 12)
 
 
 def test_plot_attribution_logos(planted_maps, tmp_path):
