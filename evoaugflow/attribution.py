@@ -386,6 +386,17 @@ def plot_filter_logos(
     return _save_png(figure, path)
 
 
+#: Columns of a truth table that the attribution scores read.
+TRUTH_COLUMNS = ("split", "index", "motif", "start", "end")
+
+
+def read_truth(path: str | os.PathLike) -> pd.DataFrame:
+    """A truth TSV of planted sites, checked for :data:`TRUTH_COLUMNS` (the file is named)."""
+    sites = pd.read_csv(path, sep="\t")
+    require_columns(sites, TRUTH_COLUMNS, f"truth table {path}")
+    return sites
+
+
 def planted_mask(
     truth: str | os.PathLike | pd.DataFrame,
     chosen: np.ndarray,
@@ -397,8 +408,9 @@ def planted_mask(
     Parameters
     ----------
     truth : str, PathLike or pandas.DataFrame
-        The truth TSV, or its table: columns ``split``, ``index``, ``motif``, ``start``,
-        ``end`` (one row per planted site; rows of other splits are ignored).
+        The truth TSV (:func:`read_truth`), or its table: columns ``split``, ``index``,
+        ``motif``, ``start``, ``end`` (one row per planted site; rows of other splits
+        are ignored).
     chosen : numpy.ndarray, shape=(n,)
         Test-split indices of the sequences, without repeats.
     length : int
@@ -411,9 +423,7 @@ def planted_mask(
     -------
     numpy.ndarray of bool, shape=(n, L)
     """
-    sites = truth if isinstance(truth, pd.DataFrame) else pd.read_csv(truth, sep="\t")
-    where = "truth table" if isinstance(truth, pd.DataFrame) else f"truth table {truth}"
-    require_columns(sites, ("split", "index", "motif", "start", "end"), where)
+    sites = truth if isinstance(truth, pd.DataFrame) else read_truth(truth)
     sites = sites[sites["split"] == "test"]
     if labels is not None:
         sites = sites[sites["motif"].isin(list(labels))]
@@ -493,7 +503,7 @@ def attribute_top_sequences(
     )
     score = causal_score = np.nan
     if truth_path:
-        truth = pd.read_csv(truth_path, sep="\t")
+        truth = read_truth(truth_path)
         mask = planted_mask(truth, chosen, x.shape[-1])
         if mask.any() and not mask.all():
             score = attribution_auroc(attributions, mask)
