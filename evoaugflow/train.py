@@ -159,6 +159,22 @@ def _resume(loop: EpochLoop, state: dict) -> None:
     say(loop.verbose, f"resume: {loop.checkpoint_path} after epoch {len(state['history'])}")
 
 
+def _note_thread_change(loop: EpochLoop, saved: dict, current: dict) -> None:
+    """Say so when a CPU run resumes with another thread count than its checkpoint's:
+    oneDNN splits its sums by thread, so the epochs from here on take other values."""
+    before, now = saved.get("num_threads"), current["num_threads"]
+    if loop.device.type != "cpu" or before is None or before == now:
+        return
+    say(
+        loop.verbose,
+        f"note: {loop.checkpoint_path} was written with {before} CPU threads and this run "
+        f"has {now}; CPU sums depend on the thread count, so the epochs from here on will "
+        f"not be bit-identical to a run that kept {before} (give the job {before} threads: "
+        "train_threads, and --cores at least that, for Snakemake lowers a rule's threads "
+        "to --cores)",
+    )
+
+
 def _start(loop: EpochLoop, record: RunRecord, seed: int, init_from, out_dir: Path) -> dict:
     """A fresh state: starting weights from the seed or ``init_from`` (scored as epoch 0
     when they are a candidate)."""
@@ -417,6 +433,7 @@ def train_stage(
     )
     if state is not None:
         _resume(loop, state)
+        _note_thread_change(loop, state["params"].get("environment", {}), recorded["environment"])
     else:
         state = _start(loop, record, seed, init_from, out_dir)
     state["params"] = recorded

@@ -270,6 +270,22 @@ def test_larger_max_epochs_continues_a_finished_run_bit_for_bit(tmp_path, one_th
     assert again["epochs_run"] == 3 and (tmp_path / "steps" / "checkpoint.pt.stale").exists()
 
 
+def test_resuming_with_another_thread_count_is_noted(tmp_path, one_thread, capsys):
+    """CPU sums depend on the thread count: a run resumed with another count says so."""
+    data = toy_data(n_train=120)
+    kwargs = {"task": "binary", "batch_size": 40, "device": "cpu"}
+    train_stage(toy_model(), data, tmp_path, max_epochs=1, **kwargs)
+    train_stage(toy_model(), data, tmp_path, max_epochs=2, **kwargs)
+    same = capsys.readouterr().err
+    assert "continue:" in same and "CPU threads" not in same
+    torch.set_num_threads(2)
+    train_stage(toy_model(), data, tmp_path, max_epochs=3, **kwargs)
+    note = capsys.readouterr().err
+    assert "was written with 1 CPU threads and this run has 2" in note
+    assert "not be bit-identical" in note and "train_threads" in note
+    assert json.loads((tmp_path / "params.json").read_text())["environment"]["num_threads"] == 2
+
+
 def test_early_stopping_keeps_best_weights(tmp_path, one_thread):
     data = toy_data(n_train=200)
     # validation labels carry no signal, so the validation loss soon stops improving
