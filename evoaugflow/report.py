@@ -427,9 +427,11 @@ def overview_html(
         for _, measure in flat.iterrows():
             parts.append(
                 f'<p class="evo-flat">{html.escape(measure["label"])}: '
-                f"{_number(measure['mean'])} for every model and seed. At this scale the "
-                "measure cannot move, so it cannot show an effect either way; a larger run "
-                "(config/benchmark.yaml) trains models where it can.</p>"
+                f"{_number(measure['mean'])} for every model and seed. In this run the "
+                "measure cannot move, so it cannot show an effect either way. A larger run "
+                "may move it, or the model may be unable to show it at any scale (first-layer "
+                "filters much shorter than the motifs match almost none); docs/benchmark.md "
+                "says which measures move at which scale.</p>"
             )
         if len(analyses):
             parts.append(
