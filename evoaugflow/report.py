@@ -425,13 +425,17 @@ def overview_html(
         analyses = verdicts[verdicts["dataset"] == dataset]
         flat = analyses[analyses["verdict"] == FLAT].drop_duplicates("analysis")
         for _, measure in flat.iterrows():
+            why = (
+                " (first-layer filters much shorter than the motifs match almost none)"
+                if ANALYSES[measure["analysis"]][0] == "filters"
+                else ""
+            )
             parts.append(
                 f'<p class="evo-flat">{html.escape(measure["label"])}: '
                 f"{_number(measure['mean'])} for every model and seed. In this run the "
                 "measure cannot move, so it cannot show an effect either way. A larger run "
-                "may move it, or the model may be unable to show it at any scale (first-layer "
-                "filters much shorter than the motifs match almost none); docs/benchmark.md "
-                "says which measures move at which scale.</p>"
+                f"may move it, or the model may be unable to show it at any scale{why}; "
+                "docs/benchmark.md says which measures move at which scale.</p>"
             )
         if len(analyses):
             parts.append(

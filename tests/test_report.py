@@ -186,6 +186,12 @@ def test_a_measure_that_cannot_move_is_called_flat_on_the_page():
     text = "".join(parse(report.overview_html(main, verdicts)).text)
     assert "planted motifs recovered (fraction): 0.100 for every model and seed" in text
     assert text.count("cannot move") == 1 and "docs/benchmark.md says which measures" in text
+    # The filter-specific reason is given for a filter measure only.
+    assert "first-layer filters much shorter than the motifs" in text
+    attribution = filters.rename(columns={"planted_recovery": "attribution_auroc"})
+    flat_attribution = report.analysis_verdicts({"attribution": attribution})
+    other = "".join(parse(report.overview_html(main, flat_attribution)).text)
+    assert "cannot move" in other and "first-layer filters" not in other
     page = report.overview_html(main, verdicts)
     assert page.count('<tr class="evo-flat-same-value-everywhere">') == 2
     assert '<tr class="evo-no-clear-difference">' in page or '<tr class="evo-better">' in page
