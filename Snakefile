@@ -27,6 +27,10 @@ include: "workflow/rules/sweep_common.smk"
 include: "workflow/rules/sweep.smk"
 
 
+# Every job reruns when the package code its script runs changes (evoaugflow.sources).
+track_package_code(workflow.rules)
+
+
 report: "workflow/report/workflow.rst"
 
 

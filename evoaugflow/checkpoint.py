@@ -23,7 +23,25 @@ MODEL_FORMAT = "evoaugflow-model-v1"
 CHECKPOINT_FORMAT = "evoaugflow-checkpoint-v1"
 HISTORY_COLUMNS = ("epoch", "lr", "train_loss", "valid_loss", "seconds")
 # Parameters recorded in params.json that may change between a run and its resume.
-_UNCHECKED_PARAMS = ("environment", "verbose")
+_UNCHECKED_PARAMS = ("environment", "trained_in", "verbose")
+# Where the data and the starting weights were read from: recorded, but not checked on
+# resume, since their content is (fingerprint.data_sha256, fingerprint.init_sha256); a
+# project folder moved or copied elsewhere reuses its checkpoints.
+_LOCATION_PARAMS = ("init_from", "data.path")
+
+
+def _checked(params: dict) -> dict:
+    """The part of a run's params a checkpoint must match to be reused."""
+    checked = {k: v for k, v in params.items() if k not in _UNCHECKED_PARAMS}
+    for location in _LOCATION_PARAMS:
+        key, _, inner = location.partition(".")
+        if not inner:
+            checked.pop(key, None)
+        elif isinstance(checked.get(key), dict):
+            checked[key] = {k: v for k, v in checked[key].items() if k != inner}
+    return checked
+
+
 #: What a finished stage leaves in its folder. ``model.pt`` is written last, so its
 #: presence means the stage finished and the other files belong to it.
 OUTPUT_FILES = ("history.tsv", "params.json", "model.pt")
@@ -112,7 +130,8 @@ def reusable_checkpoint(path: Path, params: dict, patience: int, verbose: bool) 
     """The checkpoint state to go on from, or None to start fresh (setting it aside).
 
     A checkpoint is reused only when it was written with the same parameters, the same
-    data content and the same training code. Asked again with a larger ``max_epochs``
+    data content and the same training code (not necessarily from the same place: the
+    paths of the data and of ``init_from`` are not compared, their contents are). Asked again with a larger ``max_epochs``
     only, a run does what an uninterrupted run with that limit would have done: one
     that ended by reaching its old limit goes on, one that stopped early stays stopped
     (successive halving continues its candidates this way), and so does one that an
@@ -129,8 +148,7 @@ def reusable_checkpoint(path: Path, params: dict, patience: int, verbose: bool) 
     else:
         reason = f"it is not an {CHECKPOINT_FORMAT} checkpoint"
     if ok:
-        saved = {k: v for k, v in state["params"].items() if k not in _UNCHECKED_PARAMS}
-        current = {k: v for k, v in params.items() if k not in _UNCHECKED_PARAMS}
+        saved, current = _checked(state["params"]), _checked(params)
         differing = _differences(saved, current)
         if not differing:
             return state
@@ -151,14 +169,32 @@ def reusable_checkpoint(path: Path, params: dict, patience: int, verbose: bool) 
     return None
 
 
+def training_segments(params: dict) -> list[dict]:
+    """Where a run's epochs ran so far: ``params["trained_in"]``, one entry per process
+    that trained (``first_epoch`` and that process's environment).
+
+    A checkpoint written before these were recorded holds only the environment of its
+    last process; it stands for all the epochs.
+    """
+    if "trained_in" in params:
+        return [dict(segment) for segment in params["trained_in"]]
+    if "environment" in params:
+        return [{"first_epoch": 1, **params["environment"]}]
+    return []
+
+
 def finish(out_dir: Path, state: dict) -> None:
     """Write history.tsv, params.json (with why it stopped and the result), last model.pt."""
     history = pd.DataFrame(state["history"], columns=list(HISTORY_COLUMNS))
     with atomic_path(out_dir / "history.tsv") as tmp:
         history.to_csv(tmp, sep="\t", index=False, float_format="%.8g")
+    params = dict(state["params"])
+    if "trained_in" in params:  # a process that resumed and ran no epoch trained nothing
+        ran = len(state["history"])
+        params["trained_in"] = [s for s in params["trained_in"] if s["first_epoch"] <= ran]
     write_json(
         out_dir / "params.json",
-        {**state["params"], "stopped_by": stopped_by(state), "result": result(state)},
+        {**params, "stopped_by": stopped_by(state), "result": result(state)},
     )
     save(
         {

@@ -10,15 +10,18 @@ from __future__ import annotations
 import hashlib
 import platform
 import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from evoaugflow.augment import Augmenter
 from evoaugflow.checkpoint import MODEL_FORMAT, json_normalised, read_model_file
 from evoaugflow.data import SequenceData
-from evoaugflow.models import check_model
+from evoaugflow.models import GenomicCNN, check_model
+from evoaugflow.sources import source_digest
 
 # Library modules whose source decides what a training run computes: a checkpoint made
 # by other code is not resumed (see code_fingerprint).
@@ -37,19 +40,34 @@ CODE_MODULES = (
 )
 
 
-def code_fingerprint() -> str:
-    """SHA-256 of the training code: torch's version and the library modules it runs.
+def code_fingerprint(model: nn.Module | None = None) -> str:
+    """SHA-256 of the training code: torch's version, the library modules it runs and,
+    for a model of the user's own class, that class's module.
+
+    Parameters
+    ----------
+    model : torch.nn.Module, optional
+        The model trained. A paper model's code is among `CODE_MODULES`; for any other,
+        the source file of the module that defines its class joins the digest (a class
+        without a source file enters by its name only).
 
     Returns
     -------
     str
-        Hex digest over ``torch.__version__`` and the source of the modules of
+        Hex digest over ``torch.__version__`` and the code of the modules of
         `CODE_MODULES` (the trainer, its checkpoints and fingerprints, the runtime
-        settings, the augmentations, the models and the data).
+        settings, the augmentations, the models and the data), each taken as
+        :func:`evoaugflow.sources.source_digest` does: comments, docstrings and layout
+        do not count.
     """
     digest = hashlib.sha256(f"torch {torch.__version__}\n".encode())
     for name in CODE_MODULES:
-        digest.update(Path(__file__).with_name(f"{name}.py").read_bytes())
+        digest.update(f"{name} {source_digest(Path(__file__).with_name(f'{name}.py'))}\n".encode())
+    if model is not None and not isinstance(model, GenomicCNN):
+        module_name = type(model).__module__
+        source = getattr(sys.modules.get(module_name), "__file__", None)
+        code = source_digest(Path(source)) if source and source.endswith(".py") else None
+        digest.update(f"model {module_name} {code}\n".encode())
     return digest.hexdigest()
 
 
@@ -136,7 +154,7 @@ def run_record(model, data, augmenter, init_from, keep_start, settings: dict) ->
             },
             "fingerprint": {
                 "data_sha256": data_fingerprint(data),
-                "code_sha256": code_fingerprint(),
+                "code_sha256": code_fingerprint(model),
                 "init_sha256": None
                 if init_record is None
                 else weights_fingerprint(init_record["state_dict"]),

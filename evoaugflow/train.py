@@ -45,6 +45,7 @@ from evoaugflow.checkpoint import (
     reusable_checkpoint,
     set_rng_state,
     summary,
+    training_segments,
 )
 from evoaugflow.data import SequenceData, load_dataset
 from evoaugflow.epochs import (
@@ -405,7 +406,8 @@ def train_stage(
             f"finished: {checkpoint_path} holds a finished run of the same settings, data "
             f"and code ({len(state['history'])} epochs); writing its outputs",
         )
-        state["params"] = recorded
+        # No epoch runs here: where the epochs ran stays as the checkpoint recorded it.
+        state["params"] = {**recorded, "trained_in": training_segments(state["params"])}
         model.load_state_dict(state["best_state"])
         finish(out_dir, state)
         return summary(out_dir, state)
@@ -434,9 +436,14 @@ def train_stage(
     if state is not None:
         _resume(loop, state)
         _note_thread_change(loop, state["params"].get("environment", {}), recorded["environment"])
+        segments = training_segments(state["params"])
     else:
         state = _start(loop, record, seed, init_from, out_dir)
-    state["params"] = recorded
+        segments = []
+    # This process trains from the next epoch on, in this environment.
+    next_epoch = len(state["history"]) + 1
+    segments.append({"first_epoch": next_epoch, **recorded["environment"]})
+    state["params"] = {**recorded, "trained_in": segments}
     run_epochs(loop, state, max_epochs, early_stopping_patience, on_epoch)
     return _finish_stage(loop, state, out_dir)
 

@@ -2,6 +2,7 @@
 
 import os
 import resource
+import shutil
 from pathlib import Path
 
 import h5py
@@ -13,7 +14,7 @@ import yaml
 from byo_models import SmallGRU, TinyTransformer
 from test_train import AUG_SPEC, LENGTH, toy_data
 from torch import nn
-from workflow_helpers import png_size, snakemake
+from workflow_helpers import job_counts, png_size, snakemake
 
 from evoaugflow import config as grid
 from evoaugflow.attribution import gradient_shap
@@ -350,8 +351,11 @@ def test_workflow_trains_and_analyses_a_user_model(tmp_path, rest_h5, monkeypatc
             for prefix in ("x", "y"):
                 target[f"{prefix}_{split}"] = source[f"{prefix}_{split}"][:n]
     (tmp_path / "byo.yaml").write_text(yaml.safe_dump(byo_config(h5_path)))
-    # Snakemake jobs import the class from this folder, as a user's would from theirs.
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TESTS), str(TESTS.parent)]))
+    # Snakemake jobs import the class from the user's folder, on PYTHONPATH.
+    user = tmp_path / "user"
+    user.mkdir()
+    shutil.copy2(TESTS / "byo_models.py", user / "byo_models.py")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(user), str(TESTS.parent)]))
     result = snakemake(tmp_path, "--cores", "2", "--configfile", "byo.yaml")
     assert result.returncode == 0, result.stderr[-5000:]
 
@@ -383,3 +387,22 @@ def test_workflow_trains_and_analyses_a_user_model(tmp_path, rest_h5, monkeypatc
     assert len(attribution) == 3  # one per trained model
     with np.load(attribution[0]) as arrays:
         assert arrays["attributions"].shape == (2, 4, 200)
+
+    # The user's module is part of the code the training jobs run: a comment in it
+    # changes nothing, an edit of its code retrains (and reruns what depends on it).
+    module = user / "byo_models.py"
+    module.write_text(module.read_text() + "\n# tried a wider GRU, kept this one\n")
+    dry = snakemake(tmp_path, "-n", "--configfile", "byo.yaml")
+    assert dry.returncode == 0 and "Nothing to be done" in dry.stdout, dry.stderr[-3000:]
+    module.write_text(module.read_text() + "\nDEFAULT_HIDDEN = 4\n")
+    dry = snakemake(tmp_path, "-n", "--configfile", "byo.yaml")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert "Job stats:" in dry.stdout, "an edit of the model's code must retrain it"
+    planned = job_counts(dry.stdout)
+    assert planned["train_model"] == 1 and planned["train_and_finetune"] == 1
+    assert "Params have changed since last execution" in dry.stdout
+    # ... and the rerun trains again instead of handing back the old model's weights.
+    result = snakemake(tmp_path, "--cores", "2", "--configfile", "byo.yaml")
+    assert result.returncode == 0, result.stderr[-5000:]
+    log = (tmp_path / "logs/train_model/rest_gru/baseline/0.log").read_text()
+    assert "not reused because it was made with other settings (training code changed)" in log

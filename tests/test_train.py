@@ -283,7 +283,21 @@ def test_resuming_with_another_thread_count_is_noted(tmp_path, one_thread, capsy
     note = capsys.readouterr().err
     assert "was written with 1 CPU threads and this run has 2" in note
     assert "not be bit-identical" in note and "train_threads" in note
-    assert json.loads((tmp_path / "params.json").read_text())["environment"]["num_threads"] == 2
+    params = json.loads((tmp_path / "params.json").read_text())
+    assert params["environment"]["num_threads"] == 2
+    # Each process that trained is recorded with the epoch it started at.
+    where = [(s["first_epoch"], s["num_threads"]) for s in params["trained_in"]]
+    assert where == [(1, 1), (2, 1), (3, 2)]
+    assert params["trained_in"][0]["torch_version"] == torch.__version__
+    # A rerun that trains nothing (outputs deleted, as by --forcerun) keeps that record.
+    torch.set_num_threads(1)
+    for name in ("model.pt", "history.tsv", "params.json"):
+        (tmp_path / name).unlink()
+    train_stage(toy_model(), data, tmp_path, max_epochs=3, **kwargs)
+    assert "finished:" in capsys.readouterr().err
+    again = json.loads((tmp_path / "params.json").read_text())
+    assert again["trained_in"] == params["trained_in"]
+    assert again["environment"]["num_threads"] == 1
 
 
 def test_early_stopping_keeps_best_weights(tmp_path, one_thread):
@@ -715,6 +729,47 @@ def test_a_failed_evaluation_loses_no_training(tmp_path, one_thread, capsys):
     assert "finished:" in log and "start:" not in log  # nothing trained again
     assert (out / "model.pt").read_bytes() == first
     assert set(pd.read_csv(table, sep="\t")["split"]) == {"valid", "test"}
+
+
+def test_a_moved_project_reuses_its_finished_runs(tmp_path, one_thread, capsys):
+    """A results folder copied or moved elsewhere: the data file and the stage-1 model
+    that a finetune starts from have other paths, the same contents; rerunning the
+    training jobs there trains nothing (only the contents are checked)."""
+    first = tmp_path / "first"
+    first.mkdir()
+    _write_h5(first / "toy.h5", toy_data(n_train=120))
+    params = {
+        "dataset": "toyset", "augset": "evoaug", "seed": 1, "stage": "stage1",
+        "model": "chip", "model_kwargs": TOY, "task": "binary", "train_size": None,
+        "augment": AUG_SPEC, "recipe": {"max_epochs": 2, "batch_size": 40}, "device": "cpu",
+        "data_seed": 0,
+    }  # fmt: skip
+    tuned = {**params, "stage": "finetune", "recipe": {"max_epochs": 1, "batch_size": 40}}
+
+    def both_stages(root):
+        run(params, root / "toy.h5", root / "train")
+        run(tuned, root / "toy.h5", root / "finetune", init=root / "train" / "model.pt")
+
+    both_stages(first)
+    moved = tmp_path / "moved"
+    first.rename(moved)
+    models = {stage: (moved / stage / "model.pt").read_bytes() for stage in ("train", "finetune")}
+    for stage in models:  # what `snakemake --forcerun` removes before each job
+        for name in ("model.pt", "history.tsv", "params.json"):
+            (moved / stage / name).unlink()
+    capsys.readouterr()
+    both_stages(moved)
+    log = capsys.readouterr().err
+    assert log.count("finished:") == 2 and "start:" not in log and "restart:" not in log
+    for stage, before in models.items():
+        assert (moved / stage / "model.pt").read_bytes() == before
+    # The new paths are recorded; a changed content still restarts.
+    record = json.loads((moved / "finetune" / "params.json").read_text())
+    assert record["data"]["path"] == str(moved / "toy.h5")
+    assert record["init_from"] == str((moved / "train" / "model.pt").resolve())
+    _write_h5(moved / "toy.h5", toy_data(n_train=120, seed=5))
+    run(params, moved / "toy.h5", moved / "train")
+    assert "data content changed" in capsys.readouterr().err
 
 
 def test_training_batch_default_is_the_schemas():

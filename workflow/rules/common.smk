@@ -10,6 +10,7 @@ sys.path.insert(0, workflow.basedir)
 
 from evoaugflow import config as grid
 from evoaugflow import mavedb as mavedb_lib
+from evoaugflow import sources
 from evoaugflow.download import load_manifest
 from evoaugflow.stages import FINETUNE, STAGE1, STAGES, stage_dir
 from evoaugflow.synthetic import CHIP_DEFAULT_FOCAL, causal_motifs, causal_site_labels
@@ -543,3 +544,39 @@ def cost_targets():
     return ["results/summary/cost.tsv"] + expand(
         "results/summary/{dataset}/stability.png", dataset=CONFIGURED
     )
+
+
+def _code_with_model(code):
+    """A training job's code param: `code`, plus the module of its data set's own model
+    class (`model: package.module:Class`) where it names one."""
+
+    def param(wildcards):
+        model = entry(wildcards)["model"]
+        if ":" not in model:
+            return code
+        name = model.split(":")[0]
+        return f"{code} {name} {sources.module_fingerprint(name)}"
+
+    return param
+
+
+def track_package_code(steps):
+    """Give the jobs of every script rule the param `package_code`, the fingerprint of
+    the package code its script runs (evoaugflow.sources), so that Snakemake reruns a job, and what
+    depends on it, when that code changes. Comments, docstrings and modules the script
+    never imports do not count. A rule that writes a model also runs the data set's own
+    model class, whose module joins its fingerprint; the rules that read that model
+    rerun because it is rewritten.
+    """
+    for step in steps:
+        if not step.is_script:
+            continue
+        script = Path(step.snakefile).parent / step.script
+        code = sources.script_fingerprint(script)
+        writes_model = any(
+            str(path).endswith(STAGE_FILES["model"]) for path in step.output
+        )
+        if writes_model and "dataset" in step.wildcard_names:
+            step.set_params(package_code=_code_with_model(code))
+        else:
+            step.set_params(package_code=code)
