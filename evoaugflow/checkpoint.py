@@ -131,8 +131,8 @@ def reusable_checkpoint(path: Path, params: dict, patience: int, verbose: bool) 
 
     A checkpoint is reused only when it was written with the same parameters, the same
     data content and the same training code (not necessarily from the same place: the
-    paths of the data and of ``init_from`` are not compared, their contents are). Asked again with a larger ``max_epochs``
-    only, a run does what an uninterrupted run with that limit would have done: one
+    paths of the data and of ``init_from`` are not compared, their contents are). Asked
+    again with a larger ``max_epochs`` only, a run does what an uninterrupted run with that limit would have done: one
     that ended by reaching its old limit goes on, one that stopped early stays stopped
     (successive halving continues its candidates this way), and so does one that an
     ``on_epoch`` hook stopped.

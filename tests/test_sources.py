@@ -33,7 +33,8 @@ def test_closure_follows_the_imports_a_script_makes():
     assert "evoaugflow/report.py" not in training
     report = _names(sources.package_closure(SCRIPTS / "report_overview.py"))
     assert "evoaugflow/report.py" in report and "evoaugflow/train.py" not in report
-    # `from evoaugflow.summary import tables` names a module: it is followed.
+    # `from evoaugflow import summary` runs the package's __init__, which imports its
+    # modules: they are followed.
     assert "evoaugflow/summary/tables.py" in report
 
 
