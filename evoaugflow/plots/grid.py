@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from evoaugflow import summary
 from evoaugflow.plots.style import (
@@ -320,6 +320,10 @@ def plot_datasize(
                 lw=0,
             )
         ax.set_xscale("log")
+        # One labelled tick per size drawn (the log axis' own labels collide).
+        sizes = sorted(lines["train_size"].unique())
+        ax.set_xticks(sizes, [f"{int(size):,}" for size in sizes], fontsize=8)
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.grid(alpha=0.3)
         direction = "higher" if summary.higher_is_better(name) else "lower"
         ax.set_title(f"{split} {name}", fontsize=9)
