@@ -572,6 +572,8 @@ def track_package_code(steps):
         if not step.is_script:
             continue
         script = Path(step.snakefile).parent / step.script
+        if not script.is_file():  # a workflow read from a URL: no local source to hash
+            continue
         code = sources.script_fingerprint(script)
         writes_model = any(
             str(path).endswith(STAGE_FILES["model"]) for path in step.output
