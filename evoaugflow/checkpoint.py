@@ -24,24 +24,6 @@ CHECKPOINT_FORMAT = "evoaugflow-checkpoint-v1"
 HISTORY_COLUMNS = ("epoch", "lr", "train_loss", "valid_loss", "seconds")
 # Parameters recorded in params.json that may change between a run and its resume.
 _UNCHECKED_PARAMS = ("environment", "trained_in", "verbose")
-# Where the data and the starting weights were read from: recorded, but not checked on
-# resume, since their content is (fingerprint.data_sha256, fingerprint.init_sha256); a
-# project folder moved or copied elsewhere reuses its checkpoints.
-_LOCATION_PARAMS = ("init_from", "data.path")
-
-
-def _checked(params: dict) -> dict:
-    """The part of a run's params a checkpoint must match to be reused."""
-    checked = {k: v for k, v in params.items() if k not in _UNCHECKED_PARAMS}
-    for location in _LOCATION_PARAMS:
-        key, _, inner = location.partition(".")
-        if not inner:
-            checked.pop(key, None)
-        elif isinstance(checked.get(key), dict):
-            checked[key] = {k: v for k, v in checked[key].items() if k != inner}
-    return checked
-
-
 #: What a finished stage leaves in its folder. ``model.pt`` is written last, so its
 #: presence means the stage finished and the other files belong to it.
 OUTPUT_FILES = ("history.tsv", "params.json", "model.pt")
@@ -95,6 +77,21 @@ def save(obj, path: Path) -> None:
         tmp.write_bytes(buffer.getvalue())
 
 
+def _checked(params: dict) -> dict:
+    """The part of a run's params a checkpoint must match to be reused.
+
+    Where the data and the starting weights were read from (``data.path``,
+    ``init_from``) is recorded but not compared: their contents are (``fingerprint``'s
+    ``data_sha256`` and ``init_sha256``), so a project folder moved or copied elsewhere
+    reuses its checkpoints.
+    """
+    skipped = (*_UNCHECKED_PARAMS, "init_from")
+    checked = {k: v for k, v in params.items() if k not in skipped}
+    if isinstance(checked.get("data"), dict):
+        checked["data"] = {k: v for k, v in checked["data"].items() if k != "path"}
+    return checked
+
+
 def _differences(saved: dict, params: dict) -> list[str]:
     """Keys whose values differ, with the fingerprint's entries named one by one."""
     keys = []
@@ -132,10 +129,10 @@ def reusable_checkpoint(path: Path, params: dict, patience: int, verbose: bool) 
     A checkpoint is reused only when it was written with the same parameters, the same
     data content and the same training code (not necessarily from the same place: the
     paths of the data and of ``init_from`` are not compared, their contents are). Asked
-    again with a larger ``max_epochs`` only, a run does what an uninterrupted run with that limit would have done: one
-    that ended by reaching its old limit goes on, one that stopped early stays stopped
-    (successive halving continues its candidates this way), and so does one that an
-    ``on_epoch`` hook stopped.
+    again with a larger ``max_epochs`` only, a run does what an uninterrupted run with
+    that limit would have done: one that ended by reaching its old limit goes on, one
+    that stopped early stays stopped (successive halving continues its candidates this
+    way), and so does one that an ``on_epoch`` hook stopped.
     """
     if not path.exists():
         return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import platform
 import socket
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from evoaugflow.augment import Augmenter
 from evoaugflow.checkpoint import MODEL_FORMAT, json_normalised, read_model_file
 from evoaugflow.data import SequenceData
 from evoaugflow.models import GenomicCNN, check_model
-from evoaugflow.sources import source_digest
+from evoaugflow.sources import module_fingerprint, source_digest
 
 # Library modules whose source decides what a training run computes: a checkpoint made
 # by other code is not resumed (see code_fingerprint).
@@ -65,9 +64,7 @@ def code_fingerprint(model: nn.Module | None = None) -> str:
         digest.update(f"{name} {source_digest(Path(__file__).with_name(f'{name}.py'))}\n".encode())
     if model is not None and not isinstance(model, GenomicCNN):
         module_name = type(model).__module__
-        source = getattr(sys.modules.get(module_name), "__file__", None)
-        code = source_digest(Path(source)) if source and source.endswith(".py") else None
-        digest.update(f"model {module_name} {code}\n".encode())
+        digest.update(f"model {module_name} {module_fingerprint(module_name)}\n".encode())
     return digest.hexdigest()
 
 

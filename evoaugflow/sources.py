@@ -8,8 +8,8 @@ The workflow therefore gives every script rule a param whose value is
 through its imports, followed transitively (imports inside functions count too). A job
 reruns, with everything downstream, when code it runs changes, and only then: the
 fingerprint is taken over each module's code as the syntax tree gives it back, without
-docstrings, so comments, docstrings and formatting do not count, and a module the script never imports does not
-count at all.
+docstrings, so comments, docstrings and formatting do not count, and a module the
+script never imports does not count at all.
 
 A model class a data set names as ``package.module:Class`` (not part of this package) is
 covered by :func:`module_fingerprint` of its module's file.
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.util
 from functools import cache
 from pathlib import Path
 
@@ -152,8 +153,6 @@ def module_fingerprint(module_name: str) -> str | None:
     For a user's model module (``package.module`` of ``package.module:Class``): finding
     its file imports its parent packages, not the module itself.
     """
-    import importlib.util
-
     try:
         spec = importlib.util.find_spec(module_name)
     except (ImportError, ValueError):

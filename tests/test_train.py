@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from evoaugflow.augment import Augmenter
+from evoaugflow.checkpoint import OUTPUT_FILES
 from evoaugflow.data import SequenceData, load_dataset
 from evoaugflow.evaluate import evaluate_run
 from evoaugflow.models import get_model
@@ -150,13 +151,13 @@ def test_finished_run_returns_and_changed_arguments_restart(tmp_path, one_thread
     first = train_stage(toy_model(), data, tmp_path, **kwargs)
     stamp = (tmp_path / "checkpoint.pt").stat().st_mtime_ns
     # As after `snakemake --forcerun`, which deletes the declared outputs first.
-    for name in ("model.pt", "history.tsv", "params.json"):
+    for name in OUTPUT_FILES:
         (tmp_path / name).unlink()
     capsys.readouterr()
     again = train_stage(toy_model(seed=9), data, tmp_path, **kwargs)
     assert again == first
     assert (tmp_path / "checkpoint.pt").stat().st_mtime_ns == stamp  # no epoch was run
-    assert all((tmp_path / name).exists() for name in ("model.pt", "history.tsv", "params.json"))
+    assert all((tmp_path / name).exists() for name in OUTPUT_FILES)
     assert "finished:" in capsys.readouterr().err
     # Other settings: the checkpoint is set aside and the run starts fresh.
     changed = train_stage(toy_model(), data, tmp_path, **{**kwargs, "lr": 0.01})
@@ -291,7 +292,7 @@ def test_resuming_with_another_thread_count_is_noted(tmp_path, one_thread, capsy
     assert params["trained_in"][0]["torch_version"] == torch.__version__
     # A rerun that trains nothing (outputs deleted, as by --forcerun) keeps that record.
     torch.set_num_threads(1)
-    for name in ("model.pt", "history.tsv", "params.json"):
+    for name in OUTPUT_FILES:
         (tmp_path / name).unlink()
     train_stage(toy_model(), data, tmp_path, max_epochs=3, **kwargs)
     assert "finished:" in capsys.readouterr().err
@@ -519,7 +520,7 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path):
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     # Nothing that looks final is left by a killed run.
-    assert not any((killed / name).exists() for name in ("model.pt", "history.tsv", "params.json"))
+    assert not any((killed / name).exists() for name in OUTPUT_FILES)
     state = torch.load(killed / "checkpoint.pt", weights_only=True)
     assert not state["finished"], "killed too late to test resuming"
     done = len(state["history"])
@@ -703,16 +704,21 @@ def test_run_trains_both_stages_of_a_grid_cell_from_its_params(tmp_path, one_thr
     assert recorded["augment"] is None and recorded["init_from"] == stage1["model_path"]
 
 
+def _cell_params(augset, augment):
+    """What the workflow's train_params gives a stage-1 job of a toy grid cell (seed 1)."""
+    return {
+        "dataset": "toyset", "augset": augset, "seed": 1, "stage": "stage1",
+        "model": "chip", "model_kwargs": TOY, "task": "binary", "train_size": None,
+        "augment": augment, "recipe": {"max_epochs": 2, "batch_size": 40}, "device": "cpu",
+        "data_seed": 0,
+    }  # fmt: skip
+
+
 def test_a_failed_evaluation_loses_no_training(tmp_path, one_thread, capsys):
     """The training job evaluates last: when that fails, Snakemake deletes the job's
     outputs, and the rerun rebuilds them from the finished checkpoint without training."""
     _write_h5(tmp_path / "toy.h5", toy_data(n_train=120))
-    params = {
-        "dataset": "toyset", "augset": "baseline", "seed": 1, "stage": "stage1",
-        "model": "chip", "model_kwargs": TOY, "task": "binary", "train_size": None,
-        "augment": None, "recipe": {"max_epochs": 2, "batch_size": 40}, "device": "cpu",
-        "data_seed": 0,
-    }  # fmt: skip
+    params = _cell_params("baseline", None)
     out, table = tmp_path / "train", tmp_path / "stage1.tsv"
     identity = {"dataset": "toyset", "augset": "baseline", "stage": "stage1", "seed": 1}
     # The table cannot be written: its folder's name is taken by a file.
@@ -722,7 +728,7 @@ def test_a_failed_evaluation_loses_no_training(tmp_path, one_thread, capsys):
             identity=identity)  # fmt: skip
     assert "start:" in capsys.readouterr().err
     first = (out / "model.pt").read_bytes()
-    for name in ("model.pt", "history.tsv", "params.json"):  # what Snakemake removes
+    for name in OUTPUT_FILES:  # what Snakemake removes
         (out / name).unlink()
     run(params, tmp_path / "toy.h5", out, evaluation=table, identity=identity)
     log = capsys.readouterr().err
@@ -738,12 +744,7 @@ def test_a_moved_project_reuses_its_finished_runs(tmp_path, one_thread, capsys):
     first = tmp_path / "first"
     first.mkdir()
     _write_h5(first / "toy.h5", toy_data(n_train=120))
-    params = {
-        "dataset": "toyset", "augset": "evoaug", "seed": 1, "stage": "stage1",
-        "model": "chip", "model_kwargs": TOY, "task": "binary", "train_size": None,
-        "augment": AUG_SPEC, "recipe": {"max_epochs": 2, "batch_size": 40}, "device": "cpu",
-        "data_seed": 0,
-    }  # fmt: skip
+    params = _cell_params("evoaug", AUG_SPEC)
     tuned = {**params, "stage": "finetune", "recipe": {"max_epochs": 1, "batch_size": 40}}
 
     def both_stages(root):
@@ -755,7 +756,7 @@ def test_a_moved_project_reuses_its_finished_runs(tmp_path, one_thread, capsys):
     first.rename(moved)
     models = {stage: (moved / stage / "model.pt").read_bytes() for stage in ("train", "finetune")}
     for stage in models:  # what `snakemake --forcerun` removes before each job
-        for name in ("model.pt", "history.tsv", "params.json"):
+        for name in OUTPUT_FILES:
             (moved / stage / name).unlink()
     capsys.readouterr()
     both_stages(moved)
