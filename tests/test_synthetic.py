@@ -180,7 +180,9 @@ def test_panel_validation():
     with pytest.raises(ValueError, match="close names"):
         synthetic.load_panel([*synthetic.DEFAULT_PANEL[:9], "NOTAFACTOR"])
     with pytest.raises(ValueError, match="n_tasks"):
-        synthetic.basset_logic(np.zeros((2, 10)), np.zeros(2), n_tasks=11)
+        synthetic.basset_logic(
+            np.zeros((2, 10)), np.zeros(2), n_tasks=len(synthetic.BASSET_TASKS) + 1
+        )
 
 
 def test_causal_motifs_are_read_off_the_truth_functions():
@@ -204,6 +206,8 @@ def test_causal_motifs_are_read_off_the_truth_functions():
         "HNF4A",
     ]
     assert synthetic.causal_motifs("synthetic_basset", panel, {"n_tasks": 1}) == ["CTCF"]
+    # config/benchmark.yaml's 12 tasks read every planted motif.
+    assert synthetic.causal_motifs("synthetic_basset", panel, {"n_tasks": 12}) == panel
     assert (
         synthetic.causal_motifs("synthetic_deepstarr", panel) == panel
     )  # every motif has an effect

@@ -26,11 +26,13 @@ from evoaugflow.synthetic.motifs import (
     sharpen,
 )
 
-# Basset-like tasks (panel indices; see basset_logic). The logic uses only panel motifs that
+# Basset-like tasks (panel indices; see basset_logic). The first ten use only panel motifs that
 # a random 600 nt background rarely matches (with DEFAULT_PANEL: CTCF, SPI1, CEBPB, ELK1,
-# REST, HNF4A); GATA1, FOS::JUN, YY1 and MAX, short or degenerate, match somewhere in 13-51 %
-# of background windows and are planted as distractors only. Probabilities run from P_LOW (logic
-# false) to P_HIGH (logic true), so labels carry a little noise even with a perfect model.
+# REST, HNF4A); GATA1, FOS::JUN, YY1 and MAX, short or degenerate, match somewhere in 7-50 %
+# of background windows, so with up to 10 tasks they are planted as distractors only. Tasks 11
+# and 12 read those four too, so that with n_tasks=12 every planted motif moves some label.
+# Probabilities run from P_LOW (logic false) to P_HIGH (logic true), so labels carry a little
+# noise even with a perfect model.
 BASSET_TASKS = (
     "m0",
     "m2 AND NOT m6",
@@ -42,6 +44,8 @@ BASSET_TASKS = (
     "m6",
     "m0 OR m6",
     "(m3 OR m5) AND NOT m6",
+    "m4 OR m8",
+    "m7 AND NOT m1",
 )
 BASSET_PAIR = (2, 3, 50)
 P_LOW, P_HIGH = 0.03, 0.95
@@ -135,7 +139,7 @@ def basset_logic(presence: np.ndarray, pair: np.ndarray, n_tasks: int = 8) -> np
     pair : numpy.ndarray, shape=(N,)
         Presence of the :data:`BASSET_PAIR` motifs (2 and 3) within 50 nt.
     n_tasks : int, default=8
-        1 to 10.
+        1 to ``len(BASSET_TASKS)`` (12).
 
     Returns
     -------
@@ -168,6 +172,8 @@ def basset_logic(presence: np.ndarray, pair: np.ndarray, n_tasks: int = 8) -> np
             m[6],
             any_of(m[0], m[6]),
             any_of(m[3], m[5]) * (1 - m[6]),
+            any_of(m[4], m[8]),
+            m[7] * (1 - m[1]),
         ],
         axis=1,
     )[:, : int(n_tasks)]
@@ -202,7 +208,7 @@ def basset_causal_motifs(n_tasks: int = 8, task: int | None = None) -> list[int]
     Parameters
     ----------
     n_tasks : int, default=8
-        1 to 10, as in :func:`basset_logic`.
+        1 to 12, as in :func:`basset_logic`.
     task : int, optional
         One task (label column), below ``n_tasks``; default None: any of them.
 
@@ -279,7 +285,7 @@ def make_basset_benchmark(
     n_train, n_valid, n_test : int, default=2100, 300, 600
     length : int, default=600
     n_tasks : int, default=8
-        1 to 10 (:data:`BASSET_TASKS`).
+        1 to 12 (:data:`BASSET_TASKS`); 11 or more make every panel motif causal.
     seed : int, default=0
     release : str, default="JASPAR2022"
     n_slots : int, default=12
