@@ -85,6 +85,7 @@ from evoaugflow.synthetic.sources import (
     DATASET_MAKERS,
     causal_motifs,
     causal_site_labels,
+    generator_setting,
     make_dataset,
 )
 
@@ -122,6 +123,7 @@ __all__ = [
     "chip_truth_score",
     "codes_from_one_hot",
     "deepstarr_causal_motifs",
+    "generator_setting",
     "deepstarr_truth_function",
     "load_panel",
     "log_odds",

@@ -55,10 +55,12 @@ def make_dataset(
     return DATASET_MAKERS[source](path_h5, truth_path, panel, **settings)
 
 
-def _setting(maker, settings: Mapping, name: str):
-    """A generator setting: the config's value, else the generator's own default."""
+def generator_setting(source: str, settings: Mapping, name: str):
+    """A setting of a synthetic source's generator: the config's value (``settings``, the
+    data set's ``synthetic`` mapping), else the generator's own default."""
     if name in settings:
         return settings[name]
+    maker = {**DATASET_MAKERS, "synthetic_chip": make_chip_benchmark}[source]
     return inspect.signature(maker).parameters[name].default
 
 
@@ -91,14 +93,14 @@ def causal_motifs(
     settings = settings or {}
     panel = list(panel)
     if source == "synthetic_basset":
-        n_tasks = _setting(make_basset_benchmark, settings, "n_tasks")
+        n_tasks = generator_setting(source, settings, "n_tasks")
         return [panel[index] for index in basset_causal_motifs(n_tasks, output)]
     if source == "synthetic_deepstarr":
         return [panel[index] for index in deepstarr_causal_motifs(output)]
     if source == "synthetic_chip":
         if output not in (None, 0):
             raise ValueError(f"output: {output}; the ChIP-like set has one label (0)")
-        return [_setting(make_chip_benchmark, settings, "focal")]
+        return [generator_setting(source, settings, "focal")]
     raise ValueError(
         f"source: {source!r} has no planted-motif labels; expected synthetic_basset, "
         "synthetic_deepstarr or synthetic_chip"

@@ -13,7 +13,12 @@ from evoaugflow import mavedb as mavedb_lib
 from evoaugflow import sources
 from evoaugflow.download import load_manifest
 from evoaugflow.stages import FINETUNE, STAGE1, STAGES, stage_dir
-from evoaugflow.synthetic import CHIP_DEFAULT_FOCAL, causal_motifs, causal_site_labels
+from evoaugflow.synthetic import (
+    CHIP_DEFAULT_FOCAL,
+    causal_motifs,
+    causal_site_labels,
+    generator_setting,
+)
 
 # Validated once, here, before any job: the schema, its defaults and the settings checks
 # (augmentation strengths and model settings against each data set); an invalid config

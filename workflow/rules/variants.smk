@@ -19,7 +19,9 @@ rule make_synthetic_cagi:
         panel=config["motif_panel"],
         release=config["jaspar"]["release"],
         n_elements=lambda wildcards: entry(wildcards)["cagi"]["n_elements"],
-        n_tasks=lambda wildcards: entry(wildcards)["synthetic"].get("n_tasks", 8),
+        n_tasks=lambda wildcards: generator_setting(
+            "synthetic_basset", entry(wildcards)["synthetic"], "n_tasks"
+        ),
         seed=config["data_seed"],
     script:
         "../../scripts/make_synthetic_cagi.py"
