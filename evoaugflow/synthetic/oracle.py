@@ -13,6 +13,7 @@ from evoaugflow.synthetic.basset import basset_truth_function
 from evoaugflow.synthetic.chip import CHIP_DEFAULT_FOCAL, chip_truth_score
 from evoaugflow.synthetic.deepstarr import deepstarr_truth_function
 from evoaugflow.synthetic.motifs import DEFAULT_PANEL, load_panel
+from evoaugflow.synthetic.sources import generator_setting
 
 #: Sources whose generator knows the truth function (the ``source`` of a configured data set).
 ORACLE_SOURCES = ("synthetic_chip", "synthetic_deepstarr", "synthetic_basset")
@@ -56,10 +57,10 @@ def oracle_scores(
         return deepstarr_truth_function(truth, n, panel), "noise-free activity"
     if source == "synthetic_basset":
         motifs = load_panel(panel, release)
-        n_tasks = int(truth.attrs.get("n_tasks", 8))
+        n_tasks = int(generator_setting(source, truth.attrs, "n_tasks"))
         return basset_truth_function(x, motifs, n_tasks), "true probability"
     if source == "synthetic_chip":
-        focal = truth.attrs.get("focal", CHIP_DEFAULT_FOCAL)
+        focal = generator_setting(source, truth.attrs, "focal")
         return chip_truth_score(x, truth, focal)[:, None], "posterior of a ChIP peak"
     raise ValueError(
         f"source: {source!r} has no known truth function; expected one of {list(ORACLE_SOURCES)}"
