@@ -114,6 +114,16 @@ def test_basset_labels_follow_known_logic(tmp_path, motifs):
     assert hard[1, 1] == pytest.approx(synthetic.P_HIGH)
     assert hard[2, 1] == pytest.approx(synthetic.P_LOW)
     assert hard[3].max() == pytest.approx(synthetic.P_LOW)
+    # Tasks 11 and 12 read the other four: FOS::JUN (m4) OR MAX (m8); YY1 (m7) AND NOT GATA1 (m1).
+    presence = np.zeros((4, 10))
+    presence[0, 8] = presence[1, [4, 7]] = presence[2, [1, 7]] = 1
+    hard = synthetic.basset_logic(presence, np.zeros(4), n_tasks=12)
+    assert hard[:, 10] == pytest.approx(
+        [synthetic.P_HIGH, synthetic.P_HIGH, synthetic.P_LOW, synthetic.P_LOW]
+    )
+    assert hard[:, 11] == pytest.approx(
+        [synthetic.P_LOW, synthetic.P_HIGH, synthetic.P_LOW, synthetic.P_LOW]
+    )
 
 
 def _planted_presence(x, truth, motifs):
