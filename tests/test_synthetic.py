@@ -216,6 +216,14 @@ def test_causal_motifs_are_read_off_the_truth_functions():
         "HNF4A",
     ]
     assert synthetic.causal_motifs("synthetic_basset", panel, {"n_tasks": 1}) == ["CTCF"]
+    # A setting the config leaves out is the generator's own default; a wrong name is named.
+    assert synthetic.generator_setting("synthetic_basset", {}, "n_tasks") == 8
+    assert synthetic.generator_setting("synthetic_basset", {"n_tasks": 12}, "n_tasks") == 12
+    assert synthetic.generator_setting("synthetic_chip", {}, "focal") == "CTCF"
+    with pytest.raises(ValueError, match="no setting 'ntasks'"):
+        synthetic.generator_setting("synthetic_basset", {}, "ntasks")
+    with pytest.raises(ValueError, match="has no generator"):
+        synthetic.generator_setting("h5", {}, "n_tasks")
     # config/benchmark.yaml's 12 tasks read every planted motif.
     assert synthetic.causal_motifs("synthetic_basset", panel, {"n_tasks": 12}) == panel
     assert (

@@ -139,7 +139,7 @@ def basset_logic(presence: np.ndarray, pair: np.ndarray, n_tasks: int = 8) -> np
     pair : numpy.ndarray, shape=(N,)
         Presence of the :data:`BASSET_PAIR` motifs (2 and 3) within 50 nt.
     n_tasks : int, default=8
-        1 to ``len(BASSET_TASKS)`` (12).
+        1 to ``len(BASSET_TASKS)``.
 
     Returns
     -------
@@ -208,7 +208,7 @@ def basset_causal_motifs(n_tasks: int = 8, task: int | None = None) -> list[int]
     Parameters
     ----------
     n_tasks : int, default=8
-        1 to 12, as in :func:`basset_logic`.
+        1 to ``len(BASSET_TASKS)``, as in :func:`basset_logic`.
     task : int, optional
         One task (label column), below ``n_tasks``; default None: any of them.
 
@@ -285,7 +285,7 @@ def make_basset_benchmark(
     n_train, n_valid, n_test : int, default=2100, 300, 600
     length : int, default=600
     n_tasks : int, default=8
-        1 to 12 (:data:`BASSET_TASKS`); 11 or more make every panel motif causal.
+        1 to ``len(BASSET_TASKS)``; 11 or more make every panel motif causal.
     seed : int, default=0
     release : str, default="JASPAR2022"
     n_slots : int, default=12

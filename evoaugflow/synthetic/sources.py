@@ -60,8 +60,13 @@ def generator_setting(source: str, settings: Mapping, name: str):
     data set's ``synthetic`` mapping), else the generator's own default."""
     if name in settings:
         return settings[name]
-    maker = {**DATASET_MAKERS, "synthetic_chip": make_chip_benchmark}[source]
-    return inspect.signature(maker).parameters[name].default
+    makers = {**DATASET_MAKERS, "synthetic_chip": make_chip_benchmark}
+    if source not in makers:
+        raise ValueError(f"source: {source!r} has no generator; expected one of {list(makers)}")
+    parameters = inspect.signature(makers[source]).parameters
+    if name not in parameters:
+        raise ValueError(f"{source} has no setting {name!r}; its settings: {list(parameters)}")
+    return parameters[name].default
 
 
 def causal_motifs(
