@@ -68,6 +68,11 @@ def test_validation_does_not_modify_the_input():
             lambda c: c["datasets"]["chip_synth"]["augment_params"]["rc"].update(rc_prob=1.5),
             r"datasets\.chip_synth\.augment_params\.rc\.rc_prob: 1\.5 is greater than the maximum of 1",
         ),
+        (
+            lambda c: c["datasets"]["basset_synth"]["synthetic"].update(n_tasks=13),
+            r"datasets\.basset_synth: synthetic\.n_tasks: 13; the Basset-like generator knows "
+            r"12 task logics .*use 1 to 12",
+        ),
     ],
 )
 def test_invalid_config_names_the_key_and_the_reason(edit, message):
