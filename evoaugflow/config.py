@@ -258,14 +258,12 @@ def dataset_shape(config: dict, name: str) -> tuple[int, int] | None:
                 )
         n_tasks = settings.get("n_tasks", sources.DATASET_TASKS.get(source))
         if source == "synthetic_basset":
-            from evoaugflow.synthetic.basset import BASSET_TASKS
+            from evoaugflow.synthetic.basset import check_n_tasks
 
-            if not 1 <= int(n_tasks) <= len(BASSET_TASKS):
-                raise ValueError(
-                    f"synthetic.n_tasks: {n_tasks}; the Basset-like generator knows "
-                    f"{len(BASSET_TASKS)} task logics (evoaugflow.synthetic.BASSET_TASKS): "
-                    f"use 1 to {len(BASSET_TASKS)}"
-                )
+            try:
+                check_n_tasks(n_tasks)
+            except ValueError as error:
+                raise ValueError(f"synthetic.{error}") from None
         return int(settings["length"]), int(n_tasks)
     path = Path(dataset_file(config, name))
     if not path.is_file():

@@ -51,6 +51,15 @@ BASSET_PAIR = (2, 3, 50)
 P_LOW, P_HIGH = 0.03, 0.95
 
 
+def check_n_tasks(n_tasks: int) -> None:
+    """Refuse a task count the generator has no logic for (:data:`BASSET_TASKS`)."""
+    if not 1 <= int(n_tasks) <= len(BASSET_TASKS):
+        raise ValueError(
+            f"n_tasks: {n_tasks}; the Basset-like generator knows {len(BASSET_TASKS)} task "
+            f"logics (evoaugflow.synthetic.BASSET_TASKS): use 1 to {len(BASSET_TASKS)}"
+        )
+
+
 def basset_pairs(rng, n):
     """Pairs for the proximity task (:data:`BASSET_PAIR`), 0-40 nt apart, random strands."""
     first, second, _ = BASSET_PAIR
@@ -148,8 +157,7 @@ def basset_logic(presence: np.ndarray, pair: np.ndarray, n_tasks: int = 8) -> np
     presence = np.asarray(presence, dtype=np.float64)
     if presence.ndim != 2 or presence.shape[1] < MIN_PANEL:
         raise ValueError(f"presence: shape {presence.shape}, expected (N, P) with P >= 10")
-    if not 1 <= int(n_tasks) <= len(BASSET_TASKS):
-        raise ValueError(f"n_tasks: {n_tasks}; expected 1..{len(BASSET_TASKS)}")
+    check_n_tasks(n_tasks)
     m = presence.T
 
     def any_of(*values):
@@ -310,8 +318,7 @@ def make_basset_benchmark(
         Split sizes and the positive rate of every task.
     """
     sizes = split_sizes(n_train, n_valid, n_test)
-    if not 1 <= int(n_tasks) <= len(BASSET_TASKS):
-        raise ValueError(f"n_tasks: {n_tasks}; expected 1..{len(BASSET_TASKS)}")
+    check_n_tasks(n_tasks)
     span = length if motif_span is None else int(motif_span)
     if not 1 <= span <= length:
         raise ValueError(
