@@ -30,7 +30,7 @@ from evoaugflow.meme import ALPHABET, Motif
 from evoaugflow.metrics import auroc
 from evoaugflow.plots.logo import draw_logo
 from evoaugflow.predict import load_model
-from evoaugflow.runtime import resolve_device
+from evoaugflow.runtime import model_on, resolve_device
 from evoaugflow.summary import require_columns
 
 #: Size of both logo figures, in inches, at ``DPI``: 1200 x 600 pixels.
@@ -143,26 +143,27 @@ def gradient_shap(
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
-            outputs = model(x_in[:1])
-        if outputs.ndim != 2 or not 0 <= output < outputs.shape[1]:
-            raise ValueError(
-                f"output={output}: the model's output has shape {tuple(outputs.shape)}; "
-                f"output must index its last axis (0 .. {outputs.shape[-1] - 1})"
-            )
-        explainer = GradientShap(model)
-        maps = np.empty((x.shape[0], 4, length), dtype=np.float32)
-        for index in tqdm(range(x.shape[0]), disable=not verbose, desc="GradientShap"):
-            with _global_rngs_seeded(call_seeds[index], device):
-                attribution = explainer.attribute(
-                    x_in[index : index + 1],
-                    baselines=references,
-                    n_samples=n_samples,
-                    target=output,
+        with model_on(model, device):
+            with torch.no_grad():
+                outputs = model(x_in[:1])
+            if outputs.ndim != 2 or not 0 <= output < outputs.shape[1]:
+                raise ValueError(
+                    f"output={output}: the model's output has shape {tuple(outputs.shape)}; "
+                    f"output must index its last axis (0 .. {outputs.shape[-1] - 1})"
                 )
-            attribution = attribution[0, :, :length]
-            corrected = attribution - attribution.mean(dim=0, keepdim=True)
-            maps[index] = corrected.detach().cpu().numpy()
+            explainer = GradientShap(model)
+            maps = np.empty((x.shape[0], 4, length), dtype=np.float32)
+            for index in tqdm(range(x.shape[0]), disable=not verbose, desc="GradientShap"):
+                with _global_rngs_seeded(call_seeds[index], device):
+                    attribution = explainer.attribute(
+                        x_in[index : index + 1],
+                        baselines=references,
+                        n_samples=n_samples,
+                        target=output,
+                    )
+                attribution = attribution[0, :, :length]
+                corrected = attribution - attribution.mean(dim=0, keepdim=True)
+                maps[index] = corrected.detach().cpu().numpy()
     finally:
         model.train(was_training)
     return maps

@@ -37,7 +37,7 @@ from evoaugflow.jaspar import fetch_motifs
 from evoaugflow.meme import ALPHABET, Motif, read_meme, write_meme
 from evoaugflow.models import PREDICT_BATCH_SIZE
 from evoaugflow.predict import load_model
-from evoaugflow.runtime import resolve_device
+from evoaugflow.runtime import model_on, resolve_device
 from evoaugflow.tomtom import (
     DEFAULT_EXCLUDE,
     TOMTOM_COLUMNS,
@@ -167,7 +167,7 @@ def filter_motifs(
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
+        with torch.no_grad(), model_on(model, device):
 
             def batches():
                 for start in range(0, x.shape[0], batch_size):

@@ -1,7 +1,9 @@
-"""Where and how training runs: the device, bf16 autocast and fast CPU steps.
+"""Where and how training runs: the device, bf16 autocast, fast CPU steps, deterministic
+CUDA kernels.
 
-Nothing here changes what is computed: a seed gives the same weights with or without
-:func:`fast_cpu_steps`, and :func:`resolve_device` fails loudly instead of falling back.
+Nothing here changes what is computed on the CPU: a seed gives the same weights with or
+without :func:`fast_cpu_steps`; :func:`deterministic_cuda` makes a GPU give the same
+weights again; :func:`resolve_device` fails loudly instead of falling back.
 """
 
 from __future__ import annotations
@@ -115,6 +117,59 @@ def fast_cpu_steps(enabled: bool = True):
             libc.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX)
             libc.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
             libc.malloc_trim(0)
+
+
+# cuBLAS sums in a fixed order only with a fixed workspace; read when its handle is made.
+CUBLAS_WORKSPACE = ":4096:8"
+#: Default of train_stage's ``deterministic`` and of the config key ``deterministic``.
+#: Off: on an H200 deterministic kernels took 2-3x the GPU time of a Basset epoch.
+DETERMINISTIC_DEFAULT = False
+
+
+@contextlib.contextmanager
+def deterministic_cuda(device: torch.device, enabled: bool = True):
+    """Make a block's CUDA kernels deterministic, so a seed gives the same weights again.
+
+    On a GPU, cuDNN and cuBLAS may pick kernels whose sums depend on thread order: two
+    runs of one seed can drift apart (measured on an H200, benchmarks/repro.py: the ChIP
+    model's weights differed by up to 1.04 after 3 epochs; the Basset-like cells of
+    config/benchmark.yaml came out identical without it). With ``enabled`` and a CUDA
+    ``device`` the block runs with ``torch.use_deterministic_algorithms(True,
+    warn_only=True)`` (an op without a deterministic kernel warns instead of failing)
+    and ``CUBLAS_WORKSPACE_CONFIG`` set to ``CUBLAS_WORKSPACE`` unless the user set it
+    (it takes effect when cuBLAS first runs in the process); the previous settings are
+    restored on exit. It costs GPU time (a Basset-like epoch: 1.8 s to 3.5 s on an
+    H200). On the CPU it does nothing: CPU kernels are deterministic already.
+    """
+    if not enabled or device.type != "cuda":
+        yield
+        return
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE)
+    enabled = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+
+
+@contextlib.contextmanager
+def model_on(model: torch.nn.Module, device: torch.device):
+    """Run a block with ``model`` on ``device``; it goes back where it was on exit.
+
+    For analyses that take a model as given (possibly on the CPU, as
+    :func:`evoaugflow.train.load_model` returns it) and run it on another device.
+    """
+    tensor = next(model.parameters(), None)
+    if tensor is None:
+        tensor = next(model.buffers(), None)
+    home = tensor.device if tensor is not None else device
+    model.to(device)
+    try:
+        yield model
+    finally:
+        model.to(home)
 
 
 def say(verbose: bool, message: str) -> None:

@@ -61,7 +61,13 @@ from evoaugflow.evaluate import check_identity, evaluate_run
 from evoaugflow.models import TASKS, build_model, reset_model
 from evoaugflow.predict import _positive_int, evaluate, load_model, predict
 from evoaugflow.record import RunRecord, code_fingerprint, data_fingerprint, environment, run_record
-from evoaugflow.runtime import fast_cpu_steps, resolve_device, say
+from evoaugflow.runtime import (
+    DETERMINISTIC_DEFAULT,
+    deterministic_cuda,
+    fast_cpu_steps,
+    resolve_device,
+    say,
+)
 from evoaugflow.stages import FINETUNE, STAGE1, STAGES, lowered_rate_problem
 from evoaugflow.summary.tables import TASK_METRICS
 
@@ -249,6 +255,7 @@ def train_stage(
     seed: int = 0,
     device: str | torch.device = "auto",
     bf16: bool = False,
+    deterministic: bool = DETERMINISTIC_DEFAULT,
     verbose: bool = True,
     extra_params: dict | None = None,
     on_epoch: OnEpoch | None = None,
@@ -316,6 +323,10 @@ def train_stage(
         See :func:`resolve_device`.
     bf16 : bool, default False
         bfloat16 autocast for forward passes (CUDA only).
+    deterministic : bool, default runtime.DETERMINISTIC_DEFAULT (False)
+        On CUDA, deterministic kernels (:func:`evoaugflow.runtime.deterministic_cuda`):
+        the same seed gives the same weights on a GPU too, at more GPU time. The CPU is
+        deterministic either way, so there it is recorded as False and changes nothing.
     verbose : bool, default True
         One line per epoch on stderr (epoch, lr, train and valid loss, seconds), a line
         when a run resumes, continues or restarts, and a progress bar over batches when
@@ -377,6 +388,7 @@ def train_stage(
         "seed": seed,
         "device": device,
         "bf16": bf16,
+        "deterministic": bool(deterministic),
         "extra_params": extra_params,
     }
     device = _check_arguments(model, data, augmenter, init_from, keep_start, settings)
@@ -386,66 +398,72 @@ def train_stage(
             f"use one of {list(TASK_METRICS[task])} or None (minus the validation loss)"
         )
     settings["device"] = str(device)
-    record = run_record(model, data, augmenter, init_from, keep_start, settings)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint_path = out_dir / CHECKPOINT_FILE
-    model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, mode="min", factor=lr_factor, patience=lr_patience
-    )
-    generator = torch.Generator(device=device)
-    generator.manual_seed(seed)
-    recorded = {**record.params, "verbose": verbose, "environment": environment(device)}
-
-    state = reusable_checkpoint(checkpoint_path, record.params, early_stopping_patience, verbose)
-    if state is not None and state["finished"]:
-        say(
-            verbose,
-            f"finished: {checkpoint_path} holds a finished run of the same settings, data "
-            f"and code ({len(state['history'])} epochs); writing its outputs",
+    settings["deterministic"] = settings["deterministic"] and device.type == "cuda"
+    with deterministic_cuda(device, settings["deterministic"]):
+        record = run_record(model, data, augmenter, init_from, keep_start, settings)
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        checkpoint_path = out_dir / CHECKPOINT_FILE
+        model.to(device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="min", factor=lr_factor, patience=lr_patience
         )
-        # No epoch runs here: where the epochs ran stays as the checkpoint recorded it.
-        state["params"] = {**recorded, "trained_in": training_segments(state["params"])}
-        model.load_state_dict(state["best_state"])
-        finish(out_dir, state)
-        return summary(out_dir, state)
-    # Nothing of an earlier run may look final while this one trains.
-    for name in OUTPUT_FILES:
-        (out_dir / name).unlink(missing_ok=True)
+        generator = torch.Generator(device=device)
+        generator.manual_seed(seed)
+        recorded = {**record.params, "verbose": verbose, "environment": environment(device)}
 
-    loop = EpochLoop(
-        model=model,
-        optimizer=optimizer,
-        scheduler=scheduler,
-        generator=generator,
-        loss_fn=loss_function(task),
-        augmenter=augmenter,
-        splits=padded_splits(data, augmenter, record.pad_augmenter, device),
-        device=device,
-        bf16=bf16,
-        batch_size=batch_size,
-        stage=stage,
-        label=(extra_params or {}).get("dataset") or data.path or "the data",
-        verbose=verbose,
-        checkpoint_path=checkpoint_path,
-        task=task,
-        on_epoch_metric=on_epoch_metric,
-    )
-    if state is not None:
-        _resume(loop, state)
-        _note_thread_change(loop, state["params"].get("environment", {}), recorded["environment"])
-        segments = training_segments(state["params"])
-    else:
-        state = _start(loop, record, seed, init_from, out_dir)
-        segments = []
-    # This process trains from the next epoch on, in this environment.
-    next_epoch = len(state["history"]) + 1
-    segments.append({"first_epoch": next_epoch, **recorded["environment"]})
-    state["params"] = {**recorded, "trained_in": segments}
-    run_epochs(loop, state, max_epochs, early_stopping_patience, on_epoch)
-    return _finish_stage(loop, state, out_dir)
+        state = reusable_checkpoint(
+            checkpoint_path, record.params, early_stopping_patience, verbose
+        )
+        if state is not None and state["finished"]:
+            say(
+                verbose,
+                f"finished: {checkpoint_path} holds a finished run of the same settings, data "
+                f"and code ({len(state['history'])} epochs); writing its outputs",
+            )
+            # No epoch runs here: where the epochs ran stays as the checkpoint recorded it.
+            state["params"] = {**recorded, "trained_in": training_segments(state["params"])}
+            model.load_state_dict(state["best_state"])
+            finish(out_dir, state)
+            return summary(out_dir, state)
+        # Nothing of an earlier run may look final while this one trains.
+        for name in OUTPUT_FILES:
+            (out_dir / name).unlink(missing_ok=True)
+
+        loop = EpochLoop(
+            model=model,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            generator=generator,
+            loss_fn=loss_function(task),
+            augmenter=augmenter,
+            splits=padded_splits(data, augmenter, record.pad_augmenter, device),
+            device=device,
+            bf16=bf16,
+            batch_size=batch_size,
+            stage=stage,
+            label=(extra_params or {}).get("dataset") or data.path or "the data",
+            verbose=verbose,
+            checkpoint_path=checkpoint_path,
+            task=task,
+            on_epoch_metric=on_epoch_metric,
+        )
+        if state is not None:
+            _resume(loop, state)
+            _note_thread_change(
+                loop, state["params"].get("environment", {}), recorded["environment"]
+            )
+            segments = training_segments(state["params"])
+        else:
+            state = _start(loop, record, seed, init_from, out_dir)
+            segments = []
+        # This process trains from the next epoch on, in this environment.
+        next_epoch = len(state["history"]) + 1
+        segments.append({"first_epoch": next_epoch, **recorded["environment"]})
+        state["params"] = {**recorded, "trained_in": segments}
+        run_epochs(loop, state, max_epochs, early_stopping_patience, on_epoch)
+        return _finish_stage(loop, state, out_dir)
 
 
 def run(
@@ -534,6 +552,7 @@ def run(
         init_from=init,
         seed=params["seed"],
         device=device,
+        deterministic=params.get("deterministic", DETERMINISTIC_DEFAULT),
         verbose=True,
         extra_params={key: params[key] for key in RUN_IDENTITY_KEYS},
         on_epoch=on_epoch,

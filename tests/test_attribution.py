@@ -84,6 +84,8 @@ def test_gradient_correction_and_reproducibility(planted_maps, device):
     torch_state = torch.random.get_rng_state().clone()
     again = gradient_shap(model, x, output=0, n_samples=50, seed=0, device=device)
     np.testing.assert_allclose(again, maps, atol=1e-5)
+    # A CPU model is run on `device` and put back (it failed with CUDA inputs before).
+    assert {p.device.type for p in model.parameters()} == {"cpu"}
     # Global generators are left as they were.
     np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
     assert torch.equal(torch.random.get_rng_state(), torch_state)

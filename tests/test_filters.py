@@ -105,8 +105,11 @@ def test_recovers_planted_motif(device):
     rng = np.random.default_rng(0)
     n_planted = 60
     bases, _, sites = plant(200, 100, n_planted, PLANTED_PPM, rng)
-    model = FilterNet(log_odds(PLANTED_PPM)[None]).to(device)
+    # On the CPU, as load_model returns it: filter_motifs runs it on `device`, then puts
+    # it back (a CPU model with CUDA inputs failed on a GPU machine before).
+    model = FilterNet(log_odds(PLANTED_PPM)[None])
     motifs, counts = filter_motifs(model, one_hot(bases), batch_size=64, device=device)
+    assert {p.device.type for p in model.parameters()} == {"cpu"}
     (motif,) = motifs
     # Sharp sampled sites score well above half the best one; background windows rarely.
     assert 0.9 * n_planted <= motif.nsites <= n_planted + 2

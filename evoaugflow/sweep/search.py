@@ -43,6 +43,7 @@ from evoaugflow import summary
 from evoaugflow.augment import Augmenter
 from evoaugflow.data import SequenceData, load_dataset
 from evoaugflow.models import build_model
+from evoaugflow.runtime import DETERMINISTIC_DEFAULT
 from evoaugflow.stages import FINETUNE
 from evoaugflow.sweep.candidates import (
     CHOICE_DIMENSION,
@@ -248,7 +249,12 @@ def run_trial(
 
     folder = Path(tempfile.mkdtemp(prefix=f"trial-{trial.number}-", dir=scratch))
     try:
-        common = {"task": settings["task"], "seed": settings["seed"], "device": settings["device"]}
+        common = {
+            "task": settings["task"],
+            "seed": settings["seed"],
+            "device": settings["device"],
+            "deterministic": settings.get("deterministic", DETERMINISTIC_DEFAULT),
+        }
         result = train_stage(
             model,
             data,

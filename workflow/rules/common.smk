@@ -170,6 +170,7 @@ def train_params(wildcards, stage):
         "augment": augment,
         "recipe": grid.stage_recipe(config, wildcards.dataset, stage),
         "device": config["device"],
+        "deterministic": config["deterministic"],
         "data_seed": config["data_seed"],
     }
 

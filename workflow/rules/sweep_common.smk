@@ -72,6 +72,7 @@ def search_settings(wildcards):
         },
         "seed": data_entry["sweep"]["search"]["seed"],
         "device": config["device"],
+        "deterministic": config["deterministic"],
     }
 
 
