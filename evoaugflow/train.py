@@ -399,6 +399,12 @@ def train_stage(
         )
     settings["device"] = str(device)
     settings["deterministic"] = settings["deterministic"] and device.type == "cuda"
+    if device.type == "cuda" and not settings["deterministic"]:
+        say(
+            verbose,
+            "cuda: kernels may add in another order on a rerun, so this seed can train to "
+            "other weights; set deterministic: true for identical reruns (slower)",
+        )
     with deterministic_cuda(device, settings["deterministic"]):
         record = run_record(model, data, augmenter, init_from, keep_start, settings)
         out_dir = Path(out_dir)
