@@ -36,6 +36,9 @@ TARGET = "results/evaluate/chip_synth/baseline/0/stage1.tsv"
 CONFIG_OVERRIDES = {
     "seeds": [0],
     "training": {"stage1": {"max_epochs": 2}, "finetune": {"max_epochs": 1}},
+    # The default's chip_synth sets its own stage-1 rules, which win over the top level's;
+    # a second --configfile merges into that entry key by key.
+    "datasets": {"chip_synth": {"training": {"stage1": {"max_epochs": 2}}}},
 }
 # Training rules ask for a GPU, 4 cores and 32 GB in the profile; the test node has 2
 # CPUs and no GPU. These replace the profile's whole set-resources entry.
